@@ -1,0 +1,47 @@
+# relay — the commands a developer and CI need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export RELAY_DB ?= relay.db
+export RELAY_KEYS ?= keys
+
+.PHONY: run test test-all lint format bench install clean
+
+$(BIN)/relay: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	@touch $(BIN)/relay
+
+install: $(BIN)/relay
+
+## make run: first time, create keys, the database and a demo case; then serve on 127.0.0.1:8080
+run: install
+	@if [ ! -f "$(RELAY_DB)" ]; then \
+		RELAY_PASSWORD=$${RELAY_PASSWORD:-demo-specialist-pass} $(BIN)/relay init --username specialist && \
+		$(BIN)/relay demo | tee .demo-logins; \
+	else \
+		echo "Using the existing $(RELAY_DB); demo logins (if any) are in .demo-logins"; \
+		cat .demo-logins 2>/dev/null || true; \
+	fi
+	$(BIN)/relay serve
+
+## make test: the whole suite (browser tests included when chromium is installed)
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,58 @@
+"""The JSON API under /api/v1 (DESIGN.md's contract)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from relay.api import party, staff
+
+PREFIX = "/api/v1"
+
+
+def setup_api_routes(app: web.Application) -> None:
+    add = app.router.add_route
+    routes = [
+        ("POST", "/login", staff.login, "login"),
+        ("POST", "/logout", staff.logout, "logout"),
+        ("POST", "/practitioners", staff.add_practitioner, "practitioners"),
+        ("POST", "/cases", staff.create_case, "cases.create"),
+        ("GET", "/cases", staff.list_cases, "cases.list"),
+        ("GET", "/cases/{id}", staff.get_case, "case"),
+        ("POST", "/cases/{id}/assign", staff.assign, "case.assign"),
+        ("POST", "/cases/{id}/participants", staff.add_participant, "case.participants"),
+        ("GET", "/cases/{id}/participants/{pid}/contact", staff.reveal_contact, "contact"),
+        ("POST", "/cases/{id}/participants/{pid}/consent", staff.consent, "consent"),
+        ("POST", "/cases/{id}/participants/{pid}/assessments", staff.assessment, "assessment"),
+        (
+            "POST",
+            "/cases/{id}/participants/{pid}/supporter-access",
+            staff.supporter_access,
+            "supporter_access",
+        ),
+        ("POST", "/cases/{id}/participants/{pid}/withdraw", staff.withdraw, "case.withdraw"),
+        ("POST", "/cases/{id}/admission", staff.admission, "admission"),
+        ("POST", "/cases/{id}/activate", staff.activate, "activate"),
+        ("POST", "/cases/{id}/pause", staff.pause, "pause"),
+        ("POST", "/cases/{id}/close", staff.close, "close"),
+        ("POST", "/cases/{id}/items", staff.paper_letter, "paper_letter"),
+        ("GET", "/cases/{id}/audit", staff.case_audit, "case.audit"),
+        ("GET", "/queue", staff.get_queue, "queue"),
+        ("GET", "/items/{id}", staff.get_item, "item"),
+        ("POST", "/items/{id}/decision", staff.decide, "decision"),
+        ("POST", "/items/{id}/claim", staff.claim, "claim"),
+        ("DELETE", "/items/{id}/claim", staff.claim, "unclaim"),
+        ("POST", "/party/activate", party.activate, "party.activate"),
+        ("POST", "/party/login", party.login, "party.login"),
+        ("GET", "/me", party.me, "me"),
+        ("POST", "/me/items", party.write, "me.write"),
+        ("GET", "/me/items", party.my_items, "me.items"),
+        ("POST", "/me/items/{id}/revise", party.revise, "me.revise"),
+        ("POST", "/me/items/{id}/open", party.open_item, "me.open"),
+        ("POST", "/me/items/{id}/decline", party.decline_item, "me.decline"),
+        ("POST", "/me/items/{id}/ask-practitioner", party.ask_practitioner, "me.ask"),
+        ("POST", "/me/withdraw", party.withdraw, "me.withdraw"),
+        ("GET", "/me/preferences", party.get_preferences, "me.preferences"),
+        ("PUT", "/me/preferences", party.put_preferences, "me.preferences.put"),
+    ]
+    for method, path, handler, name in routes:
+        add(method, PREFIX + path, handler, name=f"api.{name}.{method.lower()}")

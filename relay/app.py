@@ -1,0 +1,81 @@
+"""The application factory: one function builds the whole app from a Config."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from relay.api import setup_api_routes
+from relay.api.auth import bearer_middleware
+from relay.api.idempotency import idempotency_middleware
+from relay.api.problem import Handler, problem_middleware
+from relay.audit import AuditLog
+from relay.config import Config
+from relay.crypto import KeyStore
+from relay.domain.hub import Relay
+from relay.keys import RELAY
+from relay.passwords import Passwords
+from relay.scanning import Scanner
+from relay.storage import Database
+
+log = logging.getLogger("relay")
+MAX_BODY = 256 * 1024  # DESIGN: a request body is at most 256 KiB
+
+
+async def open_relay(config: Config) -> Relay:
+    """Load keys (failing fast with a clear message) and open the database."""
+    keys = KeyStore.load(config.keys_dir)
+    db = await Database(config.db_path).open()
+    return Relay(
+        config=config,
+        db=db,
+        keys=keys,
+        audit=AuditLog(keys.audit_key),
+        passwords=Passwords(
+            config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism
+        ),
+        scanner=Scanner(config.scan_workers),
+    )
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    )
+    # Letters and contact details must never sit in a shared or browser cache.
+    if not request.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "no-store")
+    headers.pop("Server", None)
+    return response
+
+
+def create_app(config: Config) -> web.Application:
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[
+            security_headers,
+            problem_middleware,
+            bearer_middleware,
+            idempotency_middleware,
+        ],
+    )
+
+    async def relay_ctx(app: web.Application) -> AsyncIterator[None]:
+        relay = await open_relay(config)
+        app[RELAY] = relay
+        yield
+        await relay.close()
+
+    app.cleanup_ctx.append(relay_ctx)
+    setup_api_routes(app)
+    return app

@@ -1,0 +1,195 @@
+"""Envelope encryption: the only module that touches key material.
+
+Each case has a random 256-bit data key. The database stores it wrapped (AES-GCM) by a master
+key that lives in keys/, never in the database. Every field is encrypted under its case's data
+key with associated data naming the case, table, row and field, so a ciphertext copied to
+another row or case fails to decrypt instead of silently showing the wrong letter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+_MASTER = re.compile(r"^master-(\d{4})\.key$")
+AUDIT_KEY_FILE = "audit.key"
+_WRAP_VERSION = b"w1"
+
+
+class KeyProblem(RuntimeError):
+    """A key file is missing, malformed or too widely readable."""
+
+
+class DecryptionFailed(RuntimeError):
+    """A ciphertext could not be opened: wrong key, wrong binding, tampered, or shredded."""
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as exc:
+        raise KeyProblem(
+            f"key file {path} is missing: run `relay init` (or point RELAY_KEYS at your keys)"
+        ) from exc
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyProblem(f"key file {path} is readable by group or others: run `chmod 600 {path}`")
+    data = path.read_bytes()
+    if len(data) != KEY_BYTES:
+        raise KeyProblem(f"key file {path} is not a {KEY_BYTES}-byte key")
+    return data
+
+
+class KeyStore:
+    """Master keys (newest wraps, any can unwrap) and the audit MAC key, loaded from a folder."""
+
+    def __init__(self, directory: Path, masters: dict[int, bytes], audit_key: bytes) -> None:
+        if not masters:
+            raise KeyProblem(f"no master key in {directory}: run `relay init`")
+        self.directory = directory
+        self._masters = masters
+        self.audit_key = audit_key
+
+    def __repr__(self) -> str:  # never show key bytes
+        return f"KeyStore({str(self.directory)!r}, masters={sorted(self._masters)})"
+
+    @staticmethod
+    def exists(directory: Path) -> bool:
+        return (directory / AUDIT_KEY_FILE).exists() or any(
+            _MASTER.match(p.name) for p in directory.glob("master-*.key")
+        )
+
+    @classmethod
+    def create(cls, directory: Path) -> KeyStore:
+        """Create a first master key and an audit key; refuse if any key is already there."""
+        if directory.exists() and cls.exists(directory):
+            raise KeyProblem(f"{directory} already holds keys; refusing to overwrite them")
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_secret(directory / "master-0001.key", secrets.token_bytes(KEY_BYTES))
+        _write_secret(directory / AUDIT_KEY_FILE, secrets.token_bytes(KEY_BYTES))
+        return cls.load(directory)
+
+    @classmethod
+    def load(cls, directory: Path) -> KeyStore:
+        if not directory.is_dir():
+            raise KeyProblem(
+                f"key folder {directory} does not exist: run `relay init` "
+                "(or point RELAY_KEYS at your keys)"
+            )
+        masters = {}
+        for path in directory.iterdir():
+            match = _MASTER.match(path.name)
+            if match:
+                masters[int(match.group(1))] = _read_secret(path)
+        if not masters:
+            raise KeyProblem(f"no master key in {directory}: run `relay init`")
+        return cls(directory, masters, _read_secret(directory / AUDIT_KEY_FILE))
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for a service-wide purpose (not a case's content), derived with HKDF.
+
+        It is derived from the audit key, which never rotates, with the purpose as context, so
+        it is independent of the audit MAC and of every case's data key.
+        """
+        hkdf = HKDF(
+            algorithm=hashes.SHA256(),
+            length=KEY_BYTES,
+            salt=None,
+            info=b"relay/derived/" + purpose.encode(),
+        )
+        return hkdf.derive(self.audit_key)
+
+    @property
+    def current_id(self) -> int:
+        return max(self._masters)
+
+    def add_master(self) -> int:
+        """Create the next master key file; it becomes the one that wraps."""
+        new_id = self.current_id + 1
+        key = secrets.token_bytes(KEY_BYTES)
+        _write_secret(self.directory / f"master-{new_id:04d}.key", key)
+        self._masters[new_id] = key
+        return new_id
+
+    def wrap(self, case_id: str, data_key: bytes) -> bytes:
+        key_id = self.current_id
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = AESGCM(self._masters[key_id]).encrypt(nonce, data_key, _wrap_aad(case_id))
+        return _WRAP_VERSION + key_id.to_bytes(4, "big") + nonce + sealed
+
+    def wrapped_with(self, blob: bytes) -> int:
+        return int.from_bytes(blob[2:6], "big")
+
+    def unwrap(self, case_id: str, blob: bytes) -> bytes:
+        if blob[:2] != _WRAP_VERSION:
+            raise DecryptionFailed("unknown data-key format")
+        key_id = self.wrapped_with(blob)
+        master = self._masters.get(key_id)
+        if master is None:
+            raise KeyProblem(f"master key {key_id:04d} is needed but not in {self.directory}")
+        nonce, sealed = blob[6 : 6 + NONCE_BYTES], blob[6 + NONCE_BYTES :]
+        try:
+            return AESGCM(master).decrypt(nonce, sealed, _wrap_aad(case_id))
+        except InvalidTag as exc:
+            raise DecryptionFailed(f"data key of case {case_id} does not open") from exc
+
+
+def _wrap_aad(case_id: str) -> bytes:
+    return b"relay/data-key/" + case_id.encode()
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCipher:
+    """Encrypts the fields of one case under its data key, bound to (table, row, field)."""
+
+    case_id: str
+    data_key: bytes
+
+    def __repr__(self) -> str:
+        return f"CaseCipher(case_id={self.case_id!r})"
+
+    def _aad(self, table: str, row_id: str, field: str) -> bytes:
+        return "\x1f".join((self.case_id, table, row_id, field)).encode()
+
+    def seal(self, table: str, row_id: str, field: str, plaintext: str) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        aad = self._aad(table, row_id, field)
+        return nonce + AESGCM(self.data_key).encrypt(nonce, plaintext.encode(), aad)
+
+    def open(self, table: str, row_id: str, field: str, blob: bytes) -> str:
+        try:
+            plain = AESGCM(self.data_key).decrypt(
+                blob[:NONCE_BYTES], blob[NONCE_BYTES:], self._aad(table, row_id, field)
+            )
+        except InvalidTag as exc:
+            raise DecryptionFailed(f"{table}.{field} of {row_id} does not open") from exc
+        return plain.decode()
+
+    def seal_json(self, table: str, row_id: str, field: str, value: object) -> bytes:
+        return self.seal(table, row_id, field, json.dumps(value, separators=(",", ":")))
+
+    def open_json(self, table: str, row_id: str, field: str, blob: bytes) -> object:
+        return json.loads(self.open(table, row_id, field, blob))

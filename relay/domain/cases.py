@@ -1,0 +1,387 @@
+"""Cases: creation, assignment, the RJ gates and the lifecycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from relay.crypto import new_data_key
+from relay.domain import delivery
+from relay.domain.access import TERMINAL, case_row, specialist_only, staff_only
+from relay.domain.actors import Actor, Party
+from relay.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from relay.domain.hub import Relay, new_id, stamp
+
+GATES = (
+    "consent_harmed",
+    "consent_responsible",
+    "admission",
+    "assessment_harmed",
+    "assessment_responsible",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    id: str
+    status: str
+    modality: str
+    risk_level: str
+
+
+async def create_case(
+    relay: Relay, actor: Actor, *, crime_reference: str, modality: str, risk_level: str
+) -> CaseSummary:
+    staff = staff_only(actor)
+    case_id = new_id("cas")
+    now = relay.now()
+    wrapped = relay.keys.wrap(case_id, new_data_key())
+    async with relay.db.write() as conn:
+        await conn.execute(
+            "INSERT INTO cases (id, status, modality, risk_level, data_key, created_by, "
+            "created_at, updated_at) VALUES (?, 'intake', ?, ?, ?, ?, ?, ?)",
+            (case_id, modality, risk_level, wrapped, staff.id, stamp(now), stamp(now)),
+        )
+        cipher = await relay.cipher(conn, case_id)
+        await conn.execute(
+            "UPDATE cases SET crime_reference = ? WHERE id = ?",
+            (cipher.seal("cases", case_id, "crime_reference", crime_reference), case_id),
+        )
+        if not staff.is_specialist:  # a volunteer who opens a case works on it
+            await conn.execute(
+                "INSERT INTO case_assignments VALUES (?, ?, ?)", (case_id, staff.id, stamp(now))
+            )
+        await relay.audit.append(
+            conn,
+            at=now,
+            actor=staff.label,
+            action="case.created",
+            case_id=case_id,
+            subject=case_id,
+            modality=modality,
+            risk_level=risk_level,
+        )
+    return CaseSummary(case_id, "intake", modality, risk_level)
+
+
+async def list_cases(relay: Relay, actor: Actor) -> list[CaseSummary]:
+    staff = staff_only(actor)
+    conn = relay.db.reader
+    if staff.is_specialist:
+        rows = await conn.execute_fetchall(
+            "SELECT id, status, modality, risk_level FROM cases ORDER BY created_at"
+        )
+    else:
+        rows = await conn.execute_fetchall(
+            "SELECT c.id, c.status, c.modality, c.risk_level FROM cases c "
+            "JOIN case_assignments a ON a.case_id = c.id WHERE a.practitioner_id = ? "
+            "ORDER BY c.created_at",
+            (staff.id,),
+        )
+    return [CaseSummary(*row) for row in rows]
+
+
+async def gates(conn: aiosqlite.Connection, case: aiosqlite.Row) -> dict[str, bool]:
+    """Which activation gates hold for the case right now."""
+    result = dict.fromkeys(GATES, False)
+    result["admission"] = case["admission_at"] is not None
+    principals = await conn.execute_fetchall(
+        "SELECT p.role, p.consent, (SELECT outcome FROM assessments a "
+        "WHERE a.participant_id = p.id ORDER BY a.assessed_at DESC, a.rowid DESC LIMIT 1) "
+        "FROM participants p "
+        "WHERE p.case_id = ? AND p.role IN ('harmed', 'responsible')",
+        (case["id"],),
+    )
+    for role, consent, outcome in principals:
+        result[f"consent_{role}"] = consent == 1
+        result[f"assessment_{role}"] = outcome == "safe"
+    return result
+
+
+async def case_detail(relay: Relay, actor: Actor, case_id: str) -> dict[str, object]:
+    staff_only(actor)
+    conn = relay.db.reader
+    case = await case_row(conn, actor, case_id)
+    held = await gates(conn, case)
+    people = await conn.execute_fetchall(
+        "SELECT id, role, alias, supports, activated_at, consent, supporter_read, withdrawn_at "
+        "FROM participants WHERE case_id = ? ORDER BY created_at",
+        (case_id,),
+    )
+    assigned = await conn.execute_fetchall(
+        "SELECT p.username FROM case_assignments a JOIN practitioners p "
+        "ON p.id = a.practitioner_id WHERE a.case_id = ? ORDER BY p.username",
+        (case_id,),
+    )
+    crime_reference = None
+    if case["data_key"] is not None:
+        cipher = await relay.cipher(conn, case_id)
+        crime_reference = cipher.open("cases", case_id, "crime_reference", case["crime_reference"])
+    return {
+        "id": case_id,
+        "status": case["status"],
+        "modality": case["modality"],
+        "risk_level": case["risk_level"],
+        "crime_reference": crime_reference,
+        "gates": held,
+        "missing": [gate for gate in GATES if not held[gate]],
+        "participants": [
+            {
+                "id": p["id"],
+                "role": p["role"],
+                "alias": p["alias"],
+                "supports": p["supports"],
+                "activated": p["activated_at"] is not None,
+                "consent": None if p["consent"] is None else bool(p["consent"]),
+                "supporter_read": bool(p["supporter_read"]),
+                "withdrawn": p["withdrawn_at"] is not None,
+            }
+            for p in people
+        ],
+        "assigned": [row[0] for row in assigned],
+        "created_at": case["created_at"],
+    }
+
+
+async def assign(relay: Relay, actor: Actor, case_id: str, username: str) -> None:
+    staff = specialist_only(actor)
+    async with relay.db.write() as conn:
+        await case_row(conn, staff, case_id)
+        rows = await conn.execute_fetchall(
+            "SELECT id FROM practitioners WHERE username = ? AND active = 1", (username,)
+        )
+        if not rows:
+            raise Invalid(f"There is no practitioner with the username {username!r}.")
+        await conn.execute(
+            "INSERT OR IGNORE INTO case_assignments VALUES (?, ?, ?)",
+            (case_id, rows[0][0], stamp(relay.now())),
+        )
+        await relay.audit.append(
+            conn,
+            at=relay.now(),
+            actor=staff.label,
+            action="case.assigned",
+            case_id=case_id,
+            subject=case_id,
+            practitioner=username,
+        )
+
+
+async def _participant(
+    conn: aiosqlite.Connection, case_id: str, participant_id: str
+) -> aiosqlite.Row:
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM participants WHERE id = ? AND case_id = ?", (participant_id, case_id)
+    )
+    if not rows:
+        raise NotFound()
+    return rows[0]
+
+
+def _open_case(case: aiosqlite.Row) -> None:
+    if case["status"] in TERMINAL:
+        raise Conflict(f"The case is {case['status']}; nothing more can be recorded.")
+
+
+async def record_consent(
+    relay: Relay, actor: Actor, case_id: str, participant_id: str, given: bool
+) -> None:
+    staff = staff_only(actor)
+    async with relay.db.write() as conn:
+        case = await case_row(conn, staff, case_id)
+        _open_case(case)
+        person = await _participant(conn, case_id, participant_id)
+        if person["role"] == "supporter":
+            raise Conflict("Consent is recorded for the person harmed and the person responsible.")
+        if not given and case["status"] == "active":
+            raise Conflict("The case is active: to stop it, record a withdrawal instead.")
+        now = relay.now()
+        await conn.execute(
+            "UPDATE participants SET consent = ?, consent_at = ? WHERE id = ?",
+            (int(given), stamp(now), participant_id),
+        )
+        await relay.audit.append(
+            conn,
+            at=now,
+            actor=staff.label,
+            action="gate.consent",
+            case_id=case_id,
+            subject=participant_id,
+            given=given,
+        )
+
+
+async def record_assessment(
+    relay: Relay, actor: Actor, case_id: str, participant_id: str, outcome: str, notes: str
+) -> dict[str, object]:
+    staff = staff_only(actor)
+    async with relay.db.write() as conn:
+        case = await case_row(conn, staff, case_id)
+        _open_case(case)
+        person = await _participant(conn, case_id, participant_id)
+        if person["role"] == "supporter":
+            raise Conflict("Assessments are recorded for the two principal participants.")
+        cipher = await relay.cipher(conn, case_id)
+        assessment_id = new_id("asm")
+        now = relay.now()
+        await conn.execute(
+            "INSERT INTO assessments VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                assessment_id,
+                case_id,
+                participant_id,
+                outcome,
+                cipher.seal("assessments", assessment_id, "notes", notes),
+                staff.id,
+                stamp(now),
+            ),
+        )
+        await relay.audit.append(
+            conn,
+            at=now,
+            actor=staff.label,
+            action="gate.assessment",
+            case_id=case_id,
+            subject=participant_id,
+            outcome=outcome,
+        )
+        status = case["status"]
+        if outcome == "unsafe" and status == "active":
+            await _set_status(relay, conn, staff.label, case_id, "paused", reason="unsafe")
+            status = "paused"
+    return {"id": assessment_id, "outcome": outcome, "case_status": status}
+
+
+async def record_admission(relay: Relay, actor: Actor, case_id: str, notes: str) -> None:
+    staff = staff_only(actor)
+    async with relay.db.write() as conn:
+        case = await case_row(conn, staff, case_id)
+        _open_case(case)
+        cipher = await relay.cipher(conn, case_id)
+        now = relay.now()
+        await conn.execute(
+            "UPDATE cases SET admission_at = ?, admission_notes = ?, updated_at = ? WHERE id = ?",
+            (
+                stamp(now),
+                cipher.seal("cases", case_id, "admission_notes", notes),
+                stamp(now),
+                case_id,
+            ),
+        )
+        await relay.audit.append(
+            conn,
+            at=now,
+            actor=staff.label,
+            action="gate.admission",
+            case_id=case_id,
+            subject=case_id,
+        )
+
+
+async def set_supporter_access(
+    relay: Relay, actor: Actor, case_id: str, principal_id: str, read: bool
+) -> None:
+    staff = staff_only(actor)
+    async with relay.db.write() as conn:
+        await case_row(conn, staff, case_id)
+        person = await _participant(conn, case_id, principal_id)
+        if person["role"] == "supporter":
+            raise Conflict("Name the principal participant whose permission this records.")
+        await conn.execute(
+            "UPDATE participants SET supporter_read = ? WHERE id = ?", (int(read), principal_id)
+        )
+        await relay.audit.append(
+            conn,
+            at=relay.now(),
+            actor=staff.label,
+            action="case.supporter_access",
+            case_id=case_id,
+            subject=principal_id,
+            read=read,
+        )
+
+
+async def _set_status(
+    relay: Relay,
+    conn: aiosqlite.Connection,
+    actor_label: str,
+    case_id: str,
+    status: str,
+    **details: object,
+) -> None:
+    now = relay.now()
+    ended = stamp(now) if status in TERMINAL else None
+    await conn.execute(
+        "UPDATE cases SET status = ?, updated_at = ?, ended_at = COALESCE(?, ended_at) "
+        "WHERE id = ?",
+        (status, stamp(now), ended, case_id),
+    )
+    await relay.audit.append(
+        conn,
+        at=now,
+        actor=actor_label,
+        action=f"case.{status}",
+        case_id=case_id,
+        subject=case_id,
+        **details,
+    )
+
+
+async def activate(relay: Relay, actor: Actor, case_id: str) -> str:
+    staff = staff_only(actor)
+    async with relay.db.write() as conn:
+        case = await case_row(conn, staff, case_id)
+        if case["status"] not in ("intake", "paused"):
+            raise Conflict(f"A case that is {case['status']} cannot be activated.")
+        held = await gates(conn, case)
+        missing = [gate for gate in GATES if not held[gate]]
+        if missing:
+            raise Conflict("The case cannot start until every gate is met.", missing=missing)
+        await _set_status(relay, conn, staff.label, case_id, "active")
+        await delivery.release(relay, conn, case_id)
+    return "active"
+
+
+async def pause(relay: Relay, actor: Actor, case_id: str) -> str:
+    staff = staff_only(actor)
+    async with relay.db.write() as conn:
+        case = await case_row(conn, staff, case_id)
+        if case["status"] != "active":
+            raise Conflict(f"Only an active case can be paused; this one is {case['status']}.")
+        await _set_status(relay, conn, staff.label, case_id, "paused")
+    return "paused"
+
+
+async def close(relay: Relay, actor: Actor, case_id: str) -> str:
+    staff = staff_only(actor)
+    async with relay.db.write() as conn:
+        case = await case_row(conn, staff, case_id)
+        _open_case(case)
+        await delivery.halt_case(relay, conn, case_id)
+        await _set_status(relay, conn, staff.label, case_id, "closed")
+    return "closed"
+
+
+async def withdraw(relay: Relay, actor: Actor, case_id: str, participant_id: str) -> str:
+    """A principal leaves the process: every undelivered item halts for good."""
+    async with relay.db.write() as conn:
+        case = await case_row(conn, actor, case_id)
+        person = await _participant(conn, case_id, participant_id)
+        if person["role"] == "supporter":
+            raise Conflict("A supporter cannot withdraw; the person they support can.")
+        if isinstance(actor, Party) and actor.id != participant_id:
+            raise Forbidden("Only the person themself, or a practitioner, can withdraw them.")
+        _open_case(case)
+        now = relay.now()
+        await delivery.halt_case(relay, conn, case_id)
+        await conn.execute(
+            "UPDATE participants SET withdrawn_at = ? WHERE id = ?", (stamp(now), participant_id)
+        )
+        await conn.execute(
+            "UPDATE cases SET withdrawn_by = ? WHERE id = ?", (participant_id, case_id)
+        )
+        await _set_status(
+            relay, conn, actor.label, case_id, "withdrawn", participant=participant_id
+        )
+    return "withdrawn"

@@ -1,0 +1,121 @@
+"""Release of approved items into the recipient's inbox, and halting on withdrawal.
+
+An approved item is released when its case is active and the recipient's delivery window is
+open. Release moves the item to `delivered`, queues a content-free notification and appends the
+audit event — all in the caller's transaction, so a crash leaves either all or none of them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from relay.config import DeliveryWindow
+from relay.domain.actors import SYSTEM
+from relay.domain.hub import Relay, new_id, stamp
+
+UNDELIVERED = ("pending", "countersign", "approved", "returned")
+
+
+def window_from_json(raw: str | None, default: DeliveryWindow | None) -> DeliveryWindow | None:
+    """A participant's stored window: NULL means the hub default, 'null' means any time."""
+    if raw is None:
+        return default
+    data = json.loads(raw)
+    if data is None:
+        return None
+    return DeliveryWindow(
+        tuple(data["days"]), time.fromisoformat(data["start"]), time.fromisoformat(data["end"])
+    )
+
+
+def window_open(window: DeliveryWindow | None, when: datetime, tz: ZoneInfo) -> bool:
+    if window is None:
+        return True
+    local = when.astimezone(tz)
+    return local.isoweekday() in window.days and window.start <= local.time() < window.end
+
+
+async def release(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> list[str]:
+    """Deliver the case's approved items whose recipient's window is open; return their ids."""
+    status = await conn.execute_fetchall("SELECT status FROM cases WHERE id = ?", (case_id,))
+    if not status or status[0][0] != "active":
+        return []
+    rows = await conn.execute_fetchall(
+        "SELECT i.id, i.recipient_id, p.window_json FROM items i "
+        "JOIN participants p ON p.id = i.recipient_id "
+        "WHERE i.case_id = ? AND i.state = 'approved' ORDER BY i.approved_at, i.seq",
+        (case_id,),
+    )
+    now = relay.now()
+    delivered = []
+    for item_id, recipient_id, window_json in rows:
+        window = window_from_json(window_json, relay.config.delivery_window)
+        if not window_open(window, now, relay.config.timezone):
+            continue
+        await conn.execute(
+            "UPDATE items SET state = 'delivered', recipient_state = 'waiting', "
+            "delivered_at = ?, updated_at = ? WHERE id = ?",
+            (stamp(now), stamp(now), item_id),
+        )
+        await conn.execute(
+            "INSERT INTO notifications (id, case_id, participant_id, item_id, state, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+            (new_id("ntf"), case_id, recipient_id, item_id, stamp(now), stamp(now)),
+        )
+        await relay.audit.append(
+            conn,
+            at=now,
+            actor=SYSTEM,
+            action="item.delivered",
+            case_id=case_id,
+            subject=item_id,
+            recipient=recipient_id,
+        )
+        delivered.append(item_id)
+    return delivered
+
+
+async def release_all_due(relay: Relay) -> list[str]:
+    """Release everything that has become due (a window opened); run periodically."""
+    cases = await relay.db.reader.execute_fetchall(
+        "SELECT DISTINCT i.case_id FROM items i JOIN cases c ON c.id = i.case_id "
+        "WHERE i.state = 'approved' AND c.status = 'active'"
+    )
+    released: list[str] = []
+    for (case_id,) in cases:
+        async with relay.db.write() as conn:
+            released += await release(relay, conn, case_id)
+    return released
+
+
+async def halt_case(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> int:
+    """Halt every undelivered item for good and drop queued notifications."""
+    now = relay.now()
+    halted = await conn.execute_fetchall(
+        "SELECT id, state FROM items WHERE case_id = ? AND state IN (?, ?, ?, ?) ORDER BY seq",
+        (case_id, *UNDELIVERED),
+    )
+    for item_id, previous in halted:
+        await conn.execute(
+            "UPDATE items SET state = 'halted', claimed_by = NULL, claimed_until = NULL, "
+            "updated_at = ? WHERE id = ?",
+            (stamp(now), item_id),
+        )
+        await relay.audit.append(
+            conn,
+            at=now,
+            actor=SYSTEM,
+            action="item.halted",
+            case_id=case_id,
+            subject=item_id,
+            previous=previous,
+        )
+    await conn.execute(
+        "UPDATE notifications SET state = 'dropped' WHERE case_id = ? AND state = 'queued'",
+        (case_id,),
+    )
+    return len(halted)

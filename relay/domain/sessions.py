@@ -1,0 +1,262 @@
+"""Sign-in for practitioners and participants, sessions, and login throttling."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from relay.domain.access import specialist_only
+from relay.domain.actors import Actor, Party, Staff
+from relay.domain.errors import Conflict, TooManyAttempts, Unauthorized
+from relay.domain.hub import Relay, new_id, stamp
+from relay.domain.participants import activate_invite
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: str  # shown once to the client; only its hash is stored
+    csrf_token: str
+    role: str
+    actor: Actor
+
+
+async def _open_session(
+    relay: Relay, conn: aiosqlite.Connection, kind: str, subject_id: str
+) -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    now = relay.now()
+    expires = now + timedelta(seconds=relay.config.session_ttl_seconds)
+    await conn.execute(
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, NULL)",
+        (token_hash(token), kind, subject_id, csrf, stamp(now), stamp(expires)),
+    )
+    return token, csrf
+
+
+class _Throttle:
+    """Failures per account: slowed after a few, locked (429) after more."""
+
+    def __init__(self, relay: Relay, kind: str, name: str) -> None:
+        self.relay = relay
+        self.key = hashlib.sha256(f"{kind}:{name.casefold()}".encode()).hexdigest()
+
+    async def check(self) -> int:
+        rows = await self.relay.db.reader.execute_fetchall(
+            "SELECT failures, locked_until FROM login_attempts WHERE key = ?", (self.key,)
+        )
+        if not rows:
+            return 0
+        failures, locked_until = rows[0]
+        now = self.relay.now()
+        if locked_until is not None:
+            until = datetime.fromisoformat(locked_until)
+            if until > now:
+                raise TooManyAttempts(
+                    "Too many failed sign-ins. Wait a while, then try again.",
+                    retry_after=int((until - now).total_seconds()) + 1,
+                )
+            return 0
+        return int(failures)
+
+    async def failed(self, previous: int) -> None:
+        config = self.relay.config
+        failures = previous + 1
+        now = self.relay.now()
+        locked = None
+        if failures >= config.login_lock_after:
+            locked = stamp(now + timedelta(seconds=config.login_lock_seconds))
+        async with self.relay.db.write() as conn:
+            await conn.execute(
+                "INSERT INTO login_attempts VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "failures = excluded.failures, last_failure_at = excluded.last_failure_at, "
+                "locked_until = excluded.locked_until",
+                (self.key, 0 if locked else failures, stamp(now), locked),
+            )
+        if failures >= config.login_slow_after and config.login_delay_seconds > 0:
+            await asyncio.sleep(config.login_delay_seconds)
+
+    async def succeeded(self, conn: aiosqlite.Connection) -> None:
+        await conn.execute("DELETE FROM login_attempts WHERE key = ?", (self.key,))
+
+
+async def staff_login(relay: Relay, username: str, password: str) -> Session:
+    throttle = _Throttle(relay, "staff", username)
+    previous = await throttle.check()
+    rows = await relay.db.reader.execute_fetchall(
+        "SELECT id, role, password_hash FROM practitioners WHERE username = ? AND active = 1",
+        (username,),
+    )
+    stored = rows[0]["password_hash"] if rows else None
+    if not await relay.passwords.verify(stored, password):
+        await throttle.failed(previous)
+        raise Unauthorized("The username or password is not right.")
+    staff_id, role = rows[0]["id"], rows[0]["role"]
+    async with relay.db.write() as conn:
+        await throttle.succeeded(conn)
+        token, csrf = await _open_session(relay, conn, "staff", staff_id)
+        await relay.audit.append(
+            conn,
+            at=relay.now(),
+            actor=f"staff:{username}",
+            action="session.login",
+            subject=staff_id,
+        )
+    return Session(token, csrf, role, Staff(staff_id, username, role, token_hash(token)))
+
+
+async def party_login(relay: Relay, login: str, passphrase: str) -> Session:
+    throttle = _Throttle(relay, "party", login)
+    previous = await throttle.check()
+    rows = await relay.db.reader.execute_fetchall(
+        "SELECT id, case_id, role, supports, passphrase_hash FROM participants WHERE login = ?",
+        (login,),
+    )
+    stored = rows[0]["passphrase_hash"] if rows else None
+    if not await relay.passwords.verify(stored, passphrase):
+        await throttle.failed(previous)
+        raise Unauthorized("The login or passphrase is not right.")
+    return await _party_session(relay, rows[0]["id"], throttle)
+
+
+async def _party_session(relay: Relay, participant_id: str, throttle: _Throttle | None) -> Session:
+    rows = await relay.db.reader.execute_fetchall(
+        "SELECT case_id, role, supports FROM participants WHERE id = ?", (participant_id,)
+    )
+    case_id, role, supports = rows[0]
+    async with relay.db.write() as conn:
+        if throttle is not None:
+            await throttle.succeeded(conn)
+        token, csrf = await _open_session(relay, conn, "party", participant_id)
+        await relay.audit.append(
+            conn,
+            at=relay.now(),
+            actor=f"party:{participant_id}",
+            action="session.login",
+            case_id=case_id,
+            subject=participant_id,
+        )
+    party = Party(participant_id, case_id, role, supports, token_hash(token))
+    return Session(token, csrf, role, party)
+
+
+async def party_activate(relay: Relay, code: str, passphrase: str) -> tuple[Session, str]:
+    participant_id, login = await activate_invite(relay, code, passphrase)
+    return await _party_session(relay, participant_id, None), login
+
+
+async def authenticate(relay: Relay, token: str) -> tuple[Actor, str]:
+    """The actor behind a session token, and the session's CSRF token; 401 if not valid."""
+    digest = token_hash(token)
+    rows = await relay.db.reader.execute_fetchall(
+        "SELECT kind, subject_id, csrf_token, expires_at, revoked_at FROM sessions "
+        "WHERE token_hash = ?",
+        (digest,),
+    )
+    if not rows or rows[0]["revoked_at"] is not None:
+        raise Unauthorized("Please sign in.")
+    if datetime.fromisoformat(rows[0]["expires_at"]) <= relay.now():
+        raise Unauthorized("Your session has expired. Please sign in again.")
+    kind, subject, csrf = rows[0]["kind"], rows[0]["subject_id"], rows[0]["csrf_token"]
+    if kind == "staff":
+        staff = await relay.db.reader.execute_fetchall(
+            "SELECT username, role FROM practitioners WHERE id = ? AND active = 1", (subject,)
+        )
+        if not staff:
+            raise Unauthorized("Please sign in.")
+        return Staff(subject, staff[0][0], staff[0][1], digest), csrf
+    party = await relay.db.reader.execute_fetchall(
+        "SELECT case_id, role, supports FROM participants WHERE id = ?", (subject,)
+    )
+    if not party:
+        raise Unauthorized("Please sign in.")
+    return Party(subject, party[0][0], party[0][1], party[0][2], digest), csrf
+
+
+async def logout(relay: Relay, actor: Actor) -> None:
+    async with relay.db.write() as conn:
+        await conn.execute(
+            "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+            (stamp(relay.now()), actor.session),
+        )
+        await relay.audit.append(
+            conn,
+            at=relay.now(),
+            actor=actor.label,
+            action="session.logout",
+            subject=actor.id,
+            case_id=actor.case_id if isinstance(actor, Party) else None,
+        )
+
+
+async def add_practitioner(
+    relay: Relay,
+    actor: Actor | None,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str,
+) -> str:
+    """Create a practitioner; `actor` None is the CLI (init / practitioner add)."""
+    label = "cli" if actor is None else specialist_only(actor).label
+    digest = await relay.passwords.hash(password)
+    practitioner_id = new_id("prc")
+    async with relay.db.write() as conn:
+        taken = await conn.execute_fetchall(
+            "SELECT 1 FROM practitioners WHERE username = ?", (username,)
+        )
+        if taken:
+            raise Conflict(f"The username {username!r} is taken.")
+        now = stamp(relay.now())
+        await conn.execute(
+            "INSERT INTO practitioners VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+            (practitioner_id, username, display_name, role, digest, now, now),
+        )
+        await relay.audit.append(
+            conn,
+            at=relay.now(),
+            actor=label,
+            action="practitioner.added",
+            subject=practitioner_id,
+            role=role,
+        )
+    return practitioner_id
+
+
+async def change_password(relay: Relay, actor: Actor, old: str, new: str) -> None:
+    """A practitioner changes their password; every one of their sessions ends."""
+    if not isinstance(actor, Staff):
+        raise Unauthorized("Please sign in.")
+    rows = await relay.db.reader.execute_fetchall(
+        "SELECT password_hash FROM practitioners WHERE id = ?", (actor.id,)
+    )
+    if not rows or not await relay.passwords.verify(rows[0][0], old):
+        raise Unauthorized("The current password is not right.")
+    digest = await relay.passwords.hash(new)
+    async with relay.db.write() as conn:
+        now = stamp(relay.now())
+        await conn.execute(
+            "UPDATE practitioners SET password_hash = ?, password_changed_at = ? WHERE id = ?",
+            (digest, now, actor.id),
+        )
+        await conn.execute(
+            "UPDATE sessions SET revoked_at = ? WHERE subject_id = ? AND revoked_at IS NULL",
+            (now, actor.id),
+        )
+        await relay.audit.append(
+            conn,
+            at=relay.now(),
+            actor=actor.label,
+            action="practitioner.password_changed",
+            subject=actor.id,
+        )

@@ -1,0 +1,12 @@
+"""Typed keys for application and request state (never bare strings)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from relay.domain.actors import Actor
+from relay.domain.hub import Relay
+
+RELAY = web.AppKey("relay", Relay)
+ACTOR = web.RequestKey("actor", Actor)  # type: ignore[arg-type]
+CSRF = web.RequestKey("csrf", str)
