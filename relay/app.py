@@ -19,6 +19,7 @@ from relay.keys import RELAY
 from relay.passwords import Passwords
 from relay.scanning import Scanner
 from relay.storage import Database
+from relay.web import setup_web
 
 log = logging.getLogger("relay")
 MAX_BODY = 256 * 1024  # DESIGN: a request body is at most 256 KiB
@@ -78,4 +79,5 @@ def create_app(config: Config) -> web.Application:
 
     app.cleanup_ctx.append(relay_ctx)
     setup_api_routes(app)
+    setup_web(app)
     return app
