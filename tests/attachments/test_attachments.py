@@ -55,6 +55,10 @@ def _exif(orientation: int = 1) -> Image.Exif:
     return exif
 
 
+def _srgb_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def _insert_jpeg_segment(jpeg: bytes, marker: int, payload: bytes) -> bytes:
     segment = bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
     return jpeg[:2] + segment + jpeg[2:]
@@ -65,8 +69,9 @@ def _photo(orientation: int = 1, size: tuple[int, int] = (64, 32)) -> bytes:
     image = Image.new("RGB", size, "white")
     image.paste((255, 0, 0), (0, 0, 16, 16))
     out = io.BytesIO()
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    image.save(out, "JPEG", exif=_exif(orientation), comment=NAME, xmp=XMP, icc_profile=icc)
+    image.save(
+        out, "JPEG", exif=_exif(orientation), comment=NAME, xmp=XMP, icc_profile=_srgb_profile()
+    )
     iptc = b"Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00\x0c\x1c\x02\x50\x00\x08Jo Smith"
     return _insert_jpeg_segment(out.getvalue(), 0xED, iptc)  # APP13: IPTC by-line
 
@@ -82,7 +87,7 @@ def _png(image: Image.Image | None = None, *, metadata: bool = True) -> bytes:
     info.add_itxt("Comment", f"Written by {NAME} on a {CAMERA}", lang="en", tkey="Comment")
     info.add_text("Location", f"{NAME}, GPS 51.5 -0.12", zip=True)  # zTXt
     info.add(b"tIME", struct.pack(">HBBBBB", 2024, 5, 1, 10, 11, 12))
-    image.save(out, "PNG", pnginfo=info, exif=_exif(), icc_profile=b"")
+    image.save(out, "PNG", pnginfo=info, exif=_exif(), icc_profile=_srgb_profile())
     return out.getvalue()
 
 
@@ -102,7 +107,9 @@ def _raw_png(width: int, height: int, bit_depth: int, rows: bytes) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, bit_depth, 0, 0, 0, 0)
     idat = zlib.compress(rows, 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
 
 
 def _contains_any(data: bytes, markers: tuple[bytes, ...]) -> list[bytes]:
@@ -149,9 +156,26 @@ def test_jpeg_unknown_app_segments_and_embedded_thumbnails_are_dropped() -> None
     assert b"VendorThumb" not in cleaned.data
 
 
+def test_multi_picture_jpeg_keeps_only_the_first_picture_without_metadata() -> None:
+    # Phones save MPO: a JPEG followed by more JPEGs (depth maps, previews), each with EXIF.
+    first, second = Image.new("RGB", (40, 20), "white"), Image.new("RGB", (40, 20), "black")
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second], exif=_exif())
+    assert CAMERA.encode() in out.getvalue()
+
+    cleaned = clean_attachment(out.getvalue())
+
+    assert cleaned.media_type == "image/jpeg"
+    assert CAMERA.encode() not in cleaned.data
+    with Image.open(io.BytesIO(cleaned.data)) as image:
+        assert image.format == "JPEG"
+        assert getattr(image, "n_frames", 1) == 1
+        assert image.convert("L").getpixel((20, 10)) > 200
+
+
 def test_png_loses_text_chunks_exif_time_and_icc() -> None:
     png = _png()
-    assert NAME.encode() in png and b"eXIf" in png and b"tIME" in png
+    assert NAME.encode() in png and b"eXIf" in png and b"tIME" in png and b"iCCP" in png
 
     cleaned = clean_attachment(png)
 
@@ -184,16 +208,32 @@ def test_png_modes_survive_as_a_mode_png_can_hold(mode: str, expected: str) -> N
         assert image.size == (8, 8)
 
 
-def test_png_palette_transparency_becomes_an_alpha_channel() -> None:
+def _palette_with_transparency() -> Image.Image:
     image = Image.new("P", (4, 4), 1)
     image.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
     image.info["transparency"] = 1
+    return image
 
+
+def _grey_with_colour_key() -> Image.Image:
+    image = Image.new("L", (4, 4), 7)
+    image.info["transparency"] = 7
+    return image
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [(_palette_with_transparency(), "RGBA"), (_grey_with_colour_key(), "LA")],
+    ids=["palette", "grey colour key"],
+)
+def test_png_transparency_kept_outside_the_image_becomes_an_alpha_channel(
+    image: Image.Image, expected: str
+) -> None:
     cleaned = clean_attachment(_png(image, metadata=False))
 
     with Image.open(io.BytesIO(cleaned.data)) as result:
-        assert result.mode == "RGBA"
-        assert result.getpixel((0, 0))[3] == 0
+        assert result.mode == expected
+        assert result.getpixel((0, 0))[-1] == 0
 
 
 @pytest.mark.parametrize(("mode", "expected"), [("L", "L"), ("RGB", "RGB"), ("CMYK", "RGB")])
@@ -270,7 +310,7 @@ DAMAGED = {
 
 @pytest.mark.parametrize("data", DAMAGED.values(), ids=DAMAGED.keys())
 def test_damaged_images_are_refused_as_unreadable(data: bytes) -> None:
-    with pytest.raises(AttachmentRejected, match="could not be read.*Please"):
+    with pytest.raises(AttachmentRejected, match=r"could not be read.*Please"):
         clean_attachment(data)
 
 
@@ -288,8 +328,9 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
         clean_attachment(bomb)
 
 
-def test_image_beyond_pillows_own_bomb_limit_is_refused_as_too_large() -> None:
-    bomb = _raw_png(30_000, 30_000, 1, b"\x00")
+@pytest.mark.parametrize("side", [10_000, 30_000], ids=["pillow warns", "pillow refuses"])
+def test_image_beyond_pillows_own_bomb_limits_is_refused_as_too_large(side: int) -> None:
+    bomb = _raw_png(side, side, 1, b"\x00")
 
     with pytest.raises(AttachmentRejected, match="too large"):
         clean_attachment(bomb)
@@ -406,6 +447,16 @@ def test_pdf_is_rebuilt_without_info_xmp_annotations_or_image_exif() -> None:
         assert "exif" not in image.info
 
 
+def test_pdf_that_still_has_metadata_after_cleaning_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The output is re-read and checked: if stripping ever misses something, fail closed.
+    monkeypatch.setattr("relay.attachments._strip_metadata", lambda pages: None)
+
+    with pytest.raises(AttachmentRejected, match="could not remove the hidden details"):
+        clean_attachment(_pdf(_letter_with_metadata))
+
+
 def test_plain_pdf_is_accepted() -> None:
     cleaned = clean_attachment(_pdf())
 
@@ -439,7 +490,7 @@ def _link_js(writer: PdfWriter) -> None:
     ids=["open action", "names tree", "page action", "link"],
 )
 def test_pdf_with_javascript_is_refused(build: Callable[[PdfWriter], None]) -> None:
-    with pytest.raises(AttachmentRejected, match="contains JavaScript.*scan or photo"):
+    with pytest.raises(AttachmentRejected, match=r"contains JavaScript.*scan or photo"):
         clean_attachment(_pdf(build))
 
 
