@@ -56,7 +56,6 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     # Letters and contact details must never sit in a shared or browser cache.
     if not request.path.startswith("/static/"):
         headers.setdefault("Cache-Control", "no-store")
-    headers.pop("Server", None)
     return response
 
 
@@ -77,6 +76,10 @@ def create_app(config: Config) -> web.Application:
         yield
         await relay.close()
 
+    async def hide_server(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["Server"] = "relay"  # not the framework's name and version
+
+    app.on_response_prepare.append(hide_server)
     app.cleanup_ctx.append(relay_ctx)
     setup_api_routes(app)
     setup_web(app)

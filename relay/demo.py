@@ -1,0 +1,94 @@
+"""`relay demo`: a demo case, ready to click through, with its logins printed once."""
+
+from __future__ import annotations
+
+import secrets
+
+from relay.domain import cases, items, participants, sessions
+from relay.domain.actors import Staff
+from relay.domain.hub import Relay
+
+
+def _passphrase() -> str:
+    words = ["river", "lantern", "meadow", "harbour", "willow", "copper", "autumn", "pebble"]
+    return "-".join(secrets.choice(words) for _ in range(4)) + f"-{secrets.randbelow(100)}"
+
+
+async def create_demo(relay: Relay) -> list[str]:
+    rows = await relay.db.reader.execute_fetchall(
+        "SELECT id, username FROM practitioners WHERE role = 'specialist' ORDER BY created_at "
+        "LIMIT 1"
+    )
+    if not rows:
+        raise RuntimeError("run `relay init` first")
+    specialist = Staff(rows[0][0], rows[0][1], "specialist")
+    volunteer_password = _passphrase()
+    volunteer = "demo-volunteer"
+    await sessions.add_practitioner(
+        relay,
+        specialist,
+        username=volunteer,
+        password=volunteer_password,
+        role="volunteer",
+        display_name="Demo Volunteer",
+    )
+    case = await cases.create_case(
+        relay,
+        specialist,
+        crime_reference="DEMO/0001/26",
+        modality="letters",
+        risk_level="standard",
+    )
+    await cases.assign(relay, specialist, case.id, volunteer)
+    harmed = await participants.add_participant(
+        relay,
+        specialist,
+        case.id,
+        role="harmed",
+        alias="Alex",
+        vault={
+            "name": "Alex Demo",
+            "email": "alex@example.org",
+            "phone": "07700 900001",
+            "address": "1 Example Street, Cambridge CB1 1AA",
+        },
+        supports=None,
+    )
+    responsible = await participants.add_participant(
+        relay,
+        specialist,
+        case.id,
+        role="responsible",
+        alias="Jordan",
+        vault={
+            "name": "Jordan Demo",
+            "email": "jordan@example.net",
+            "phone": "07700 900002",
+            "address": "2 Example Road, Leeds LS1 1AA",
+        },
+        supports=None,
+    )
+    for person in (harmed, responsible):
+        await cases.record_consent(relay, specialist, case.id, person.id, True)
+        await cases.record_assessment(
+            relay, specialist, case.id, person.id, "safe", "Demo assessment."
+        )
+    await cases.record_admission(relay, specialist, case.id, "Demo admission.")
+    await cases.activate(relay, specialist, case.id)
+    lines = [f"Demo case {case.id} is active.", ""]
+    lines.append(f"Practitioner (volunteer): username {volunteer}  password {volunteer_password}")
+    lines.append(f"Specialist: username {specialist.username}  (the password given at init)")
+    for label, person in (("Alex (harmed)", harmed), ("Jordan (responsible)", responsible)):
+        passphrase = _passphrase()
+        session, login = await sessions.party_activate(relay, person.invite_code, passphrase)
+        if person is responsible:
+            await items.write_item(
+                relay,
+                session.actor,
+                kind="letter",
+                body="Dear Alex,\n\nI have thought a lot about what I did. I am sorry. "
+                "If you want to talk, my number is 07700 900002.\n\nJordan",
+            )
+        lines.append(f"Participant {label}: login {login}  passphrase {passphrase}")
+    lines += ["", "Staff sign in at /staff/login, participants at /me/login."]
+    return lines
