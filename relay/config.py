@@ -110,5 +110,15 @@ class Config:
         if not retention.isdigit():
             raise ConfigError(f"RELAY_RETENTION_DAYS {retention!r} is not a whole number")
         values["retention_days"] = int(retention)
+        # Test suites lower the argon2 cost; production keeps the defaults above.
+        for name, field_name in (
+            ("RELAY_ARGON2_TIME_COST", "argon2_time_cost"),
+            ("RELAY_ARGON2_MEMORY_KIB", "argon2_memory_kib"),
+        ):
+            raw = env.get(name)
+            if raw is not None:
+                if not raw.isdigit() or int(raw) < 1:
+                    raise ConfigError(f"{name} {raw!r} is not a positive whole number")
+                values[field_name] = int(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
