@@ -122,8 +122,24 @@ class KeyStore:
     def current_id(self) -> int:
         return max(self._masters)
 
+    def _load_new_masters(self) -> None:
+        """Pick up master keys that `relay keys rotate` added while this process was running.
+
+        Without this a running service would keep wrapping new cases' data keys under the old
+        master key, and retiring that key after a rotation would make those cases unreadable.
+        A file that cannot be read yet (still being written) is tried again next time.
+        """
+        for path in self.directory.glob("master-*.key"):
+            match = _MASTER.match(path.name)
+            if match and int(match.group(1)) not in self._masters:
+                try:
+                    self._masters[int(match.group(1))] = _read_secret(path)
+                except KeyProblem:
+                    continue
+
     def add_master(self) -> int:
         """Create the next master key file; it becomes the one that wraps."""
+        self._load_new_masters()
         new_id = self.current_id + 1
         key = secrets.token_bytes(KEY_BYTES)
         _write_secret(self.directory / f"master-{new_id:04d}.key", key)
@@ -131,6 +147,7 @@ class KeyStore:
         return new_id
 
     def wrap(self, case_id: str, data_key: bytes) -> bytes:
+        self._load_new_masters()
         key_id = self.current_id
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = AESGCM(self._masters[key_id]).encrypt(nonce, data_key, _wrap_aad(case_id))
@@ -143,6 +160,8 @@ class KeyStore:
         if blob[:2] != _WRAP_VERSION:
             raise DecryptionFailed("unknown data-key format")
         key_id = self.wrapped_with(blob)
+        if key_id not in self._masters:
+            self._load_new_masters()
         master = self._masters.get(key_id)
         if master is None:
             raise KeyProblem(f"master key {key_id:04d} is needed but not in {self.directory}")
@@ -175,18 +194,23 @@ class CaseCipher:
         return "\x1f".join((self.case_id, table, row_id, field)).encode()
 
     def seal(self, table: str, row_id: str, field: str, plaintext: str) -> bytes:
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        aad = self._aad(table, row_id, field)
-        return nonce + AESGCM(self.data_key).encrypt(nonce, plaintext.encode(), aad)
+        return self.seal_bytes(table, row_id, field, plaintext.encode())
 
     def open(self, table: str, row_id: str, field: str, blob: bytes) -> str:
+        return self.open_bytes(table, row_id, field, blob).decode()
+
+    def seal_bytes(self, table: str, row_id: str, field: str, plaintext: bytes) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        aad = self._aad(table, row_id, field)
+        return nonce + AESGCM(self.data_key).encrypt(nonce, plaintext, aad)
+
+    def open_bytes(self, table: str, row_id: str, field: str, blob: bytes) -> bytes:
         try:
-            plain = AESGCM(self.data_key).decrypt(
+            return AESGCM(self.data_key).decrypt(
                 blob[:NONCE_BYTES], blob[NONCE_BYTES:], self._aad(table, row_id, field)
             )
-        except InvalidTag as exc:
+        except (InvalidTag, ValueError) as exc:  # ValueError: a blob too short to be ours
             raise DecryptionFailed(f"{table}.{field} of {row_id} does not open") from exc
-        return plain.decode()
 
     def seal_json(self, table: str, row_id: str, field: str, value: object) -> bytes:
         return self.seal(table, row_id, field, json.dumps(value, separators=(",", ":")))

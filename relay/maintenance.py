@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from relay.api.idempotency import RETENTION as IDEMPOTENCY_RETENTION
 from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay, stamp
 
@@ -59,6 +60,13 @@ async def run_retention(relay: Relay) -> list[str]:
         (stamp(cutoff),),
     )
     shredded = []
+    async with relay.db.write() as conn:
+        # Idempotent replays are kept 24 h; past that their stored answers (which can quote a
+        # letter or an invite code, under a service-wide key) must not outlive a shredded case.
+        await conn.execute(
+            "DELETE FROM idempotency WHERE created_at <= ?",
+            (stamp(relay.now() - IDEMPOTENCY_RETENTION),),
+        )
     for (case_id,) in due:
         async with relay.db.write() as conn:
             await _shred(conn, case_id, stamp(relay.now()))
@@ -72,21 +80,32 @@ async def run_retention(relay: Relay) -> list[str]:
             )
         relay.forget_cipher(case_id)
         shredded.append(case_id)
+    if shredded:
+        # Older page images of what was just overwritten may still sit in the WAL file; copy the
+        # WAL into the database and truncate it (best effort: a busy reader makes it partial).
+        await relay.db.checkpoint()
     return shredded
 
 
 async def _shred(conn: aiosqlite.Connection, case_id: str, now: str) -> None:
     await conn.execute(
         "UPDATE cases SET data_key = NULL, crime_reference = NULL, admission_notes = NULL, "
-        "shredded_at = ? WHERE id = ?",
+        "agreement_terms = NULL, shredded_at = ? WHERE id = ?",
         (now, case_id),
     )
+    await conn.execute("DELETE FROM meetings WHERE case_id = ?", (case_id,))
     await conn.execute(
         "UPDATE items SET original = x'', body = x'', findings = x'', dismissed = x'', "
         "note = NULL, content_note = NULL WHERE case_id = ?",
         (case_id,),
     )
     await conn.execute("UPDATE participants SET vault = NULL WHERE case_id = ?", (case_id,))
+    await conn.execute("DELETE FROM attachments WHERE case_id = ?", (case_id,))
+    await conn.execute(
+        "DELETE FROM idempotency WHERE principal IN "
+        "(SELECT 'party:' || id FROM participants WHERE case_id = ?)",
+        (case_id,),
+    )
     await conn.execute("UPDATE assessments SET notes = NULL WHERE case_id = ?", (case_id,))
     await conn.execute(
         "DELETE FROM sessions WHERE subject_id IN (SELECT id FROM participants WHERE case_id = ?)",
@@ -96,7 +115,14 @@ async def _shred(conn: aiosqlite.Connection, case_id: str, now: str) -> None:
 
 async def backup(relay: Relay, target: Path) -> None:
     """A consistent copy of the live database (SQLite's online backup), safe while serving."""
-    if target.exists():
-        raise FileExistsError(f"{target} already exists; choose a new file name")
-    async with aiosqlite.connect(target) as dest:
-        await relay.db.reader.backup(dest)
+    try:
+        # Created owner-only: a backup holds wrapped data keys, ciphertexts and aliases.
+        target.touch(mode=0o600, exist_ok=False)
+    except FileExistsError as exc:
+        raise FileExistsError(f"{target} already exists; choose a new file name") from exc
+    try:
+        async with aiosqlite.connect(target) as dest:
+            await relay.db.reader.backup(dest)
+    except BaseException:
+        target.unlink(missing_ok=True)  # never leave a half-written file that looks like one
+        raise

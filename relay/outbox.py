@@ -41,6 +41,25 @@ async def _address(relay: Relay, case_id: str, participant_id: str) -> str:
     return str(vault.get("email") or "")
 
 
+async def _deliver(
+    relay: Relay, mailer: Mailer, notification_id: str, case_id: str, participant_id: str
+) -> tuple[str | None, bool]:
+    """Send one notification: (None, _) when the server took it, else (error, permanent)."""
+    try:
+        address = await _address(relay, case_id, participant_id)
+    except Exception as exc:  # one unreadable row must not block the rest of the queue
+        return f"recipient unreadable: {type(exc).__name__}", False
+    if not address:
+        return "no email address on file", True
+    try:
+        await mailer.send(build_notification(notification_id, address, mailer.settings))
+    except MailError as exc:
+        return str(exc), exc.permanent
+    except ValueError as exc:  # an address the mailer refuses to use
+        return f"unusable address: {type(exc).__name__}", True
+    return None, False
+
+
 async def send_due(relay: Relay, mailer: Mailer, limit: int = 50) -> SendReport:
     """Send every queued notification that is due and whose case is active."""
     now = relay.now()
@@ -52,19 +71,7 @@ async def send_due(relay: Relay, mailer: Mailer, limit: int = 50) -> SendReport:
     )
     sent = failed = retrying = 0
     for notification_id, case_id, participant_id, attempts in due:
-        address = await _address(relay, case_id, participant_id)
-        error: str | None = None
-        permanent = False
-        if not address:
-            error, permanent = "no email address on file", True
-        else:
-            try:
-                message = build_notification(notification_id, address, mailer.settings)
-                await mailer.send(message)
-            except MailError as exc:
-                error, permanent = str(exc), exc.permanent
-            except ValueError as exc:  # an address the mailer refuses to use
-                error, permanent = f"unusable address: {type(exc).__name__}", True
+        error, permanent = await _deliver(relay, mailer, notification_id, case_id, participant_id)
         async with relay.db.write() as conn:
             # Withdrawal may have dropped it while we were sending; only a queued row changes.
             if error is None:

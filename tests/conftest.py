@@ -63,6 +63,8 @@ def config(tmp_path: Path, keys_dir: Path, clock: FrozenClock) -> Config:
         argon2_time_cost=1,
         argon2_memory_kib=1024,
         login_delay_seconds=0,
+        # Long enough for tests that move the clock by days; expiry has its own test.
+        session_ttl_seconds=30 * 24 * 3600,
         scan_workers=0,
         clock=clock,
     )

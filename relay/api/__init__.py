@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from relay.api import party, staff
+from relay.api import attachments, openapi, party, staff, workflow
 
 PREFIX = "/api/v1"
 
@@ -12,6 +12,7 @@ PREFIX = "/api/v1"
 def setup_api_routes(app: web.Application) -> None:
     add = app.router.add_route
     routes = [
+        ("GET", "/openapi.json", openapi.serve, "openapi"),
         ("POST", "/login", staff.login, "login"),
         ("POST", "/logout", staff.logout, "logout"),
         ("POST", "/practitioners", staff.add_practitioner, "practitioners"),
@@ -33,7 +34,26 @@ def setup_api_routes(app: web.Application) -> None:
         ("POST", "/cases/{id}/admission", staff.admission, "admission"),
         ("POST", "/cases/{id}/activate", staff.activate, "activate"),
         ("POST", "/cases/{id}/pause", staff.pause, "pause"),
-        ("POST", "/cases/{id}/close", staff.close, "close"),
+        ("POST", "/cases/{id}/close", workflow.close_case, "close"),
+        ("GET", "/cases/{id}/thread", workflow.get_thread, "case.thread"),
+        ("GET", "/cases/{id}/conference", workflow.get_conference, "conference"),
+        ("PUT", "/cases/{id}/meeting", workflow.put_meeting, "meeting"),
+        (
+            "POST",
+            "/cases/{id}/participants/{pid}/meet-consent",
+            workflow.meet_consent,
+            "meet_consent",
+        ),
+        (
+            "POST",
+            "/cases/{id}/participants/{pid}/preparation",
+            workflow.preparation,
+            "preparation",
+        ),
+        ("GET", "/reasons", workflow.get_reasons, "reasons"),
+        ("PUT", "/reasons", workflow.put_reasons, "reasons"),
+        ("GET", "/reports", workflow.get_report, "reports"),
+        ("GET", "/me/correspondence", workflow.correspondence, "me.correspondence"),
         ("POST", "/cases/{id}/items", staff.paper_letter, "paper_letter"),
         ("GET", "/cases/{id}/audit", staff.case_audit, "case.audit"),
         ("GET", "/queue", staff.get_queue, "queue"),
@@ -53,6 +73,12 @@ def setup_api_routes(app: web.Application) -> None:
         ("POST", "/me/withdraw", party.withdraw, "me.withdraw"),
         ("GET", "/me/preferences", party.get_preferences, "me.preferences"),
         ("PUT", "/me/preferences", party.put_preferences, "me.preferences.put"),
+        ("POST", "/items/{id}/attachments", attachments.upload_staff, "attachments"),
+        ("GET", "/items/{id}/attachments/{n}", attachments.download_staff, "attachment"),
+        ("DELETE", "/items/{id}/attachments/{n}", attachments.remove_staff, "attachment"),
+        ("POST", "/me/items/{id}/attachments", attachments.upload_mine, "me.attachments"),
+        ("GET", "/me/items/{id}/attachments/{n}", attachments.download_mine, "me.attachment"),
+        ("DELETE", "/me/items/{id}/attachments/{n}", attachments.remove_mine, "me.attachment"),
     ]
     for method, path, handler, name in routes:
         add(method, PREFIX + path, handler, name=f"api.{name}.{method.lower()}")

@@ -207,7 +207,6 @@ def _transition(operation):  # type: ignore[no-untyped-def]
 
 activate = _transition(cases.activate)
 pause = _transition(cases.pause)
-close = _transition(cases.close)
 
 
 async def withdraw(request: web.Request) -> web.Response:

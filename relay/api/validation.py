@@ -109,6 +109,13 @@ async def body(request: web.Request, schema: Mapping[str, F]) -> dict[str, Any]:
     return check(await read_json(request), schema)
 
 
+async def optional_body(request: web.Request, schema: Mapping[str, F]) -> dict[str, Any]:
+    """Like body(), for endpoints whose fields are all optional: no body means {}."""
+    if not await request.read():
+        return {}
+    return await body(request, schema)
+
+
 def query(request: web.Request, schema: Mapping[str, F]) -> dict[str, Any]:
     """Query parameters (strings), validated like a body; unknown ones are 422 too."""
     data: dict[str, Any] = {}

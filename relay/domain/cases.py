@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -114,6 +116,12 @@ async def case_detail(relay: Relay, actor: Actor, case_id: str) -> dict[str, obj
         "ON p.id = a.practitioner_id WHERE a.case_id = ? ORDER BY p.username",
         (case_id,),
     )
+    # Practitioners see whether notifications went out (and which gave up), never to whom.
+    notified = dict.fromkeys(("queued", "sent", "failed", "dropped"), 0)
+    for state, count in await conn.execute_fetchall(
+        "SELECT state, COUNT(*) FROM notifications WHERE case_id = ? GROUP BY state", (case_id,)
+    ):
+        notified[state] = count
     crime_reference = None
     if case["data_key"] is not None:
         cipher = await relay.cipher(conn, case_id)
@@ -140,6 +148,8 @@ async def case_detail(relay: Relay, actor: Actor, case_id: str) -> dict[str, obj
             for p in people
         ],
         "assigned": [row[0] for row in assigned],
+        "outcomes": json.loads(case["outcomes"]) if case["outcomes"] else None,
+        "notifications": notified,
         "created_at": case["created_at"],
     }
 
@@ -353,13 +363,36 @@ async def pause(relay: Relay, actor: Actor, case_id: str) -> str:
     return "paused"
 
 
-async def close(relay: Relay, actor: Actor, case_id: str) -> str:
+async def close(
+    relay: Relay,
+    actor: Actor,
+    case_id: str,
+    outcomes: Sequence[str] = (),
+    agreement_terms: str | None = None,
+) -> str:
+    """Close the case, recording its outcome(s) for the hub's reporting."""
     staff = staff_only(actor)
+    if agreement_terms and "agreement" not in outcomes:
+        raise Invalid("Agreement terms go with the outcome 'agreement'.", field="agreement_terms")
+    if "agreement" in outcomes and not (agreement_terms or "").strip():
+        raise Invalid("Record the terms of the agreement.", field="agreement_terms")
+    if "no_outcome" in outcomes and len(outcomes) > 1:
+        raise Invalid("'no_outcome' cannot be combined with other outcomes.", field="outcomes")
     async with relay.db.write() as conn:
         case = await case_row(conn, staff, case_id)
         _open_case(case)
         await delivery.halt_case(relay, conn, case_id)
-        await _set_status(relay, conn, staff.label, case_id, "closed")
+        terms = None
+        if agreement_terms:
+            cipher = await relay.cipher(conn, case_id)
+            terms = cipher.seal("cases", case_id, "agreement_terms", agreement_terms)
+        await conn.execute(
+            "UPDATE cases SET outcomes = ?, agreement_terms = ? WHERE id = ?",
+            (json.dumps(sorted(set(outcomes))) if outcomes else None, terms, case_id),
+        )
+        await _set_status(
+            relay, conn, staff.label, case_id, "closed", outcomes=sorted(set(outcomes))
+        )
     return "closed"
 
 

@@ -16,6 +16,7 @@ from relay.domain.access import (
     supporter_may_read,
 )
 from relay.domain.actors import Actor, Party
+from relay.domain.attachments import add_listings
 from relay.domain.errors import Conflict, Forbidden, NotFound
 from relay.domain.hub import Relay, stamp
 from relay.domain.views import received_view, sent_view
@@ -97,16 +98,17 @@ async def my_items(relay: Relay, actor: Actor) -> dict[str, list[dict[str, objec
             "ORDER BY delivered_at, seq",
             (party.case_id, party.principal_id),
         )
-    return {
-        "sent": [
-            sent_view(cipher, row, bool(people[row["recipient_id"]]["read_receipts"]))
-            for row in sent_rows
-        ],
-        "received": [
-            received_view(cipher, row, people[row["author_id"]]["alias"], relay)
-            for row in received_rows
-        ],
-    }
+    sent = [
+        sent_view(cipher, row, bool(people[row["recipient_id"]]["read_receipts"]))
+        for row in sent_rows
+    ]
+    received = [
+        received_view(cipher, row, people[row["author_id"]]["alias"], relay)
+        for row in received_rows
+    ]
+    await add_listings(conn, sent)
+    await add_listings(conn, received, only_opened=True)
+    return {"sent": sent, "received": received}
 
 
 async def _received(
@@ -147,7 +149,9 @@ async def _received_view(
     rows = await conn.execute_fetchall("SELECT * FROM items WHERE id = ?", (item_id,))
     people = await _aliases(conn, party.case_id)
     cipher = await relay.cipher(conn, party.case_id)
-    return received_view(cipher, rows[0], people[rows[0]["author_id"]]["alias"], relay)
+    view = received_view(cipher, rows[0], people[rows[0]["author_id"]]["alias"], relay)
+    await add_listings(conn, [view], only_opened=True)
+    return view
 
 
 async def decline_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
@@ -240,3 +244,31 @@ def forbid_supporter_withdrawal(actor: Actor) -> Party:
     if party.supports is not None:
         raise Forbidden("A supporter cannot withdraw; the person you support can.")
     return party
+
+
+async def correspondence(relay: Relay, actor: Actor) -> dict[str, object]:
+    """A participant's own record: what they sent, as delivered, and what they opened."""
+    party = party_only(actor)
+    items = await my_items(relay, party)
+    sent = [
+        {
+            "id": entry["id"],
+            "kind": entry["kind"],
+            "text": entry.get("delivered_text", entry["text"]),
+        }
+        for entry in items["sent"]
+        if entry["state"] in ("delivered", "opened")
+    ]
+    received = [
+        {
+            "id": entry["id"],
+            "kind": entry["kind"],
+            "from_alias": entry["from_alias"],
+            "delivered_on": entry["delivered_on"],
+            "text": entry["text"],
+        }
+        for entry in items["received"]
+        if "text" in entry
+    ]
+    me_view = await me(relay, party)
+    return {"alias": me_view["alias"], "sent": sent, "received": received}

@@ -15,6 +15,7 @@ from relay.audit import AuditLog
 from relay.crypto import CaseCipher
 from relay.domain.access import item_for_staff, may_see_case, staff_only
 from relay.domain.actors import Actor
+from relay.domain.attachments import add_listings
 from relay.domain.errors import Invalid
 from relay.domain.hub import Relay
 
@@ -129,6 +130,7 @@ async def item_detail(relay: Relay, actor: Actor, item_id: str) -> dict[str, obj
             subject=item_id,
             version=item["version"],
         )
+        await add_listings(conn, [view])
         history = await AuditLog.events(conn, subject=item_id)
     view["history"] = [
         {"at": e.at, "actor": e.actor, "action": e.action, "details": e.details} for e in history
@@ -163,6 +165,7 @@ async def queue(
         for row in rows:
             cipher = await relay.cipher(conn, row["case_id"])
             result.append(staff_item_view(cipher, row, full=False))
+        await add_listings(conn, result)
         if rows:
             await relay.audit.append(
                 conn,

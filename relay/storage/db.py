@@ -152,6 +152,15 @@ class Database:
             finally:
                 _current.reset(token)
 
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the WAL into the database file and truncate it: (busy, log, checkpointed)."""
+        if self._writer is None:
+            raise StorageUnavailable("the database is not open")
+        async with self._lock:
+            rows = list(await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
+        busy, log, done = rows[0]
+        return int(busy), int(log), int(done)
+
     async def _begin(self) -> None:
         assert self._writer is not None
         try:

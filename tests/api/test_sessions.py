@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from relay.clock import FrozenClock
+from relay.config import Config
 from tests.conftest import PASSPHRASE, PASSWORD, Api, World
 
 
@@ -29,8 +30,8 @@ async def test_logout_revokes_the_token(world: World) -> None:
     assert status == 401
 
 
-async def test_sessions_expire(world: World, clock: FrozenClock) -> None:
-    clock.set(clock.now + timedelta(hours=9))
+async def test_sessions_expire(world: World, clock: FrozenClock, config: Config) -> None:
+    clock.set(clock.now + timedelta(seconds=config.session_ttl_seconds + 1))
     status, body = await world.api.get("/me", world.harmed)
     assert status == 401
     assert "expired" in body["detail"]

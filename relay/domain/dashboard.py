@@ -1,0 +1,126 @@
+"""What a practitioner's workspace lists: their cases, the queue and who asked for help.
+
+Only metadata (ids, states, times, aliases) is read here: no item content is opened, so these
+lists need no read audit. Which cases a practitioner may see is decided by `cases.list_cases`
+and `access.case_row`, exactly as for the JSON API.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from relay.audit import AuditEvent, AuditLog
+from relay.domain.access import case_row, staff_only
+from relay.domain.actors import Actor
+from relay.domain.cases import CaseSummary, list_cases
+from relay.domain.hub import Relay
+from relay.domain.views import AWAITING
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    id: str
+    case_id: str
+    kind: str
+    state: str
+    version: int
+    author_role: str
+    waiting_since: str
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest:
+    id: str
+    case_id: str
+    requested_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLine:
+    case: CaseSummary
+    aliases: list[str]
+    awaiting: int
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    cases: list[CaseLine]
+    queue: list[QueueEntry]  # awaiting a decision, oldest first
+    help_requests: list[HelpRequest] = field(default_factory=list)
+
+    @property
+    def countersign(self) -> list[QueueEntry]:
+        return [entry for entry in self.queue if entry.state == "countersign"]
+
+
+async def overview(relay: Relay, actor: Actor, limit: int = 100) -> Overview:
+    staff = staff_only(actor)
+    cases = await list_cases(relay, staff)
+    ids = json.dumps([case.id for case in cases])
+    conn = relay.db.reader
+    queue_rows = await conn.execute_fetchall(
+        "SELECT id, case_id, kind, state, version, author_role, waiting_since FROM items "
+        "WHERE state IN (?, ?) AND case_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY waiting_since, seq LIMIT ?",
+        (*AWAITING, ids, limit),
+    )
+    counts = await conn.execute_fetchall(
+        "SELECT case_id, COUNT(*) FROM items WHERE state IN (?, ?) "
+        "AND case_id IN (SELECT value FROM json_each(?)) GROUP BY case_id",
+        (*AWAITING, ids),
+    )
+    aliases = await conn.execute_fetchall(
+        "SELECT case_id, alias FROM participants WHERE case_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY created_at",
+        (ids,),
+    )
+    help_rows = await conn.execute_fetchall(
+        "SELECT id, case_id, help_requested_at FROM items WHERE help_requested_at IS NOT NULL "
+        "AND case_id IN (SELECT value FROM json_each(?)) ORDER BY help_requested_at DESC LIMIT ?",
+        (ids, limit),
+    )
+    per_case = {row[0]: row[1] for row in counts}
+    names: dict[str, list[str]] = {}
+    for case_id, alias in aliases:
+        names.setdefault(case_id, []).append(alias)
+    return Overview(
+        cases=[CaseLine(case, names.get(case.id, []), per_case.get(case.id, 0)) for case in cases],
+        queue=[QueueEntry(*row) for row in queue_rows],
+        help_requests=[HelpRequest(*row) for row in help_rows],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseItem:
+    id: str
+    kind: str
+    state: str
+    version: int
+    author_id: str
+    author_role: str
+    recipient_id: str
+    recipient_state: str | None
+    created_at: str
+    waiting_since: str
+    help_requested_at: str | None
+
+
+async def case_items(relay: Relay, actor: Actor, case_id: str) -> list[CaseItem]:
+    """Every item of a case the practitioner may see, in writing order (no content)."""
+    staff = staff_only(actor)
+    conn = relay.db.reader
+    await case_row(conn, staff, case_id)
+    rows = await conn.execute_fetchall(
+        "SELECT id, kind, state, version, author_id, author_role, recipient_id, recipient_state, "
+        "created_at, waiting_since, help_requested_at FROM items WHERE case_id = ? ORDER BY seq",
+        (case_id,),
+    )
+    return [CaseItem(*row) for row in rows]
+
+
+async def case_audit(relay: Relay, actor: Actor, case_id: str) -> list[AuditEvent]:
+    """The case's audit trail (events carry ids and states, never content)."""
+    staff = staff_only(actor)
+    await case_row(relay.db.reader, staff, case_id)
+    return await AuditLog.events(relay.db.reader, case_id=case_id)

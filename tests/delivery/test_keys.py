@@ -1,0 +1,163 @@
+"""Key rotation and retirement, and the backup restore drill, through the `relay` command."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import stat
+from pathlib import Path
+from typing import Any
+
+from relay.app import create_app, open_relay
+from relay.config import Config
+from relay.crypto import CaseCipher
+from relay.domain.hub import Relay
+from tests.conftest import PASSPHRASE, PASSWORD, Api, World
+from tests.delivery.conftest import (
+    approve,
+    fetch,
+    png_scan,
+    relay_of,
+    run_cli,
+    sealed_fields,
+    upload,
+    write,
+)
+
+LETTER = "I wanted to say sorry properly, so I wrote this by hand."
+
+
+async def with_letter_and_scan(world: World) -> str:
+    item_id = await write(world, world.responsible, LETTER)
+    status, _ = await upload(
+        world, f"/me/items/{item_id}/attachments", world.responsible, png_scan(), "image/png"
+    )
+    assert status == 201
+    await approve(world, item_id)
+    return item_id
+
+
+async def plaintexts(relay: Relay) -> dict[tuple[str, str, str], bytes]:
+    """Every sealed field of every case that still has a key, opened with that key."""
+    conn = relay.db.reader
+    opened = {}
+    for case_id, wrapped in await conn.execute_fetchall(
+        "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL"
+    ):
+        cipher = CaseCipher(case_id, relay.keys.unwrap(case_id, wrapped))
+        for sealed in await sealed_fields(conn, case_id):
+            plain = cipher.open_bytes(sealed.table, sealed.row_id, sealed.field, sealed.blob)
+            opened[(sealed.table, sealed.row_id, sealed.field)] = plain
+    return opened
+
+
+async def test_rotation_rewraps_every_case_and_the_old_master_can_be_retired(
+    world: World, config: Config
+) -> None:
+    await with_letter_and_scan(world)
+    await world.api.ok(
+        "POST",
+        "/cases",
+        world.specialist,
+        {"crime_reference": "CR/555/26", "modality": "shuttle", "risk_level": "high"},
+        status=201,
+    )
+    before = await plaintexts(relay_of(world))
+    await world.api.client.close()  # rotate with the service stopped (see the report)
+
+    rotated = await run_cli(config, "keys", "rotate")
+
+    assert rotated.exit_code == 0, rotated.output
+    assert "Re-wrapped 2 data key(s) under master key 0002." in rotated.output
+    assert "master-0001.key" in rotated.output  # told it can now be retired
+    new_key = config.keys_dir / "master-0002.key"
+    assert stat.S_IMODE(new_key.stat().st_mode) == 0o600
+    relay = await open_relay(config)
+    try:
+        rows = await relay.db.reader.execute_fetchall("SELECT data_key FROM cases")
+        assert {relay.keys.wrapped_with(row[0]) for row in rows} == {2}
+        assert await plaintexts(relay) == before
+    finally:
+        await relay.close()
+
+    (config.keys_dir / "master-0001.key").unlink()  # retire the old master key
+    relay = await open_relay(config)
+    try:
+        assert await plaintexts(relay) == before
+    finally:
+        await relay.close()
+    verified = await run_cli(config, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+
+
+async def test_rotation_while_serving_wraps_new_cases_under_the_new_key(
+    world: World, config: Config
+) -> None:
+    rotated = await run_cli(config, "keys", "rotate")  # the test app keeps serving
+    assert rotated.exit_code == 0, rotated.output
+
+    created = await world.api.ok(
+        "POST",
+        "/cases",
+        world.specialist,
+        {"crime_reference": "CR/777/26", "modality": "letters", "risk_level": "standard"},
+        status=201,
+    )
+    await with_letter_and_scan(world)  # the running service still opens the re-wrapped case
+    relay = relay_of(world)
+    rows = await relay.db.reader.execute_fetchall("SELECT id, data_key FROM cases")
+    assert {case_id: relay.keys.wrapped_with(key) for case_id, key in rows} == {
+        world.case_id: 2,
+        created["id"]: 2,
+    }
+    before = await plaintexts(relay)
+    await world.api.client.close()
+
+    (config.keys_dir / "master-0001.key").unlink()
+    restarted = await open_relay(config)
+    try:
+        assert await plaintexts(restarted) == before
+    finally:
+        await restarted.close()
+
+
+async def test_restore_drill_backup_while_serving_opens_with_the_same_keys(
+    world: World, config: Config, tmp_path: Path, aiohttp_client: Any
+) -> None:
+    item_id = await with_letter_and_scan(world)
+    await world.api.ok("POST", f"/me/items/{item_id}/open", world.harmed)
+    target = tmp_path / "backups" / "relay-backup.db"
+    target.parent.mkdir()
+
+    made = await run_cli(config, "backup", str(target))  # the test app keeps serving meanwhile
+    later = await write(world, world.harmed, "Written after the backup.")
+
+    assert made.exit_code == 0, made.output
+    assert "Keys are not in the backup" in made.output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    again = await run_cli(config, "backup", str(target))
+    assert again.exit_code != 0
+    assert "already exists" in again.output
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+    # Restore: the backup becomes the database, with the same keys folder.
+    restored_config = dataclasses.replace(config, db_path=target)
+    verified = await run_cli(restored_config, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    api = Api(await aiohttp_client(create_app(restored_config)))
+    staff = await api.ok("POST", "/login", json={"username": "sam", "password": PASSWORD})
+    item = await api.ok("GET", f"/items/{item_id}", staff["token"])
+    assert item["text"] == LETTER
+    assert (await api.get(f"/items/{later}", staff["token"]))[0] == 404  # after the backup
+    party = await api.ok(
+        "POST", "/party/login", json={"login": world.logins["harmed"], "passphrase": PASSPHRASE}
+    )
+    inbox = await api.ok("GET", "/me/items", party["token"])
+    assert [(r["id"], r["text"]) for r in inbox["received"]] == [(item_id, LETTER)]
+    restored_world = dataclasses.replace(world, api=api)
+    status, headers, data = await fetch(
+        restored_world, f"/me/items/{item_id}/attachments/1", party["token"]
+    )
+    assert (status, headers["Content-Type"]) == (200, "image/png")
+    assert data.startswith(b"\x89PNG")

@@ -1,0 +1,174 @@
+"""The outbox: content-free notices to the recipient's own email, held, dropped and retried."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta
+
+from relay.clock import FrozenClock
+from relay.mailer import MAX_ATTEMPTS, Mailer, backoff_seconds
+from relay.outbox import run_outbox, send_due
+from tests.conftest import VAULTS, World, all_vault_values
+from tests.delivery.conftest import (
+    SmtpServer,
+    deliver,
+    free_port,
+    notifications,
+    parse,
+    relay_of,
+    smtp_settings,
+)
+
+APOLOGY = "I am sorry for what I did on the bus. I think about it every day."
+REPLY = "Thank you for writing. I would like to hear more about why it happened."
+
+
+async def test_each_delivered_item_notifies_the_recipient_and_reveals_nothing(
+    world: World, smtp: SmtpServer, mailer: Mailer
+) -> None:
+    to_harmed = await deliver(world, world.responsible, APOLOGY)
+    to_responsible = await deliver(world, world.harmed, REPLY)
+
+    report = await send_due(relay_of(world), mailer)
+
+    assert (report.sent, report.failed, report.retrying) == (2, 0, 0)
+    rows = {row["item_id"]: row for row in await notifications(world)}
+    expected_to = {
+        to_harmed: VAULTS["harmed"]["email"],
+        to_responsible: VAULTS["responsible"]["email"],
+    }
+    raws = smtp.inbox.raw()
+    assert len(raws) == 2
+    for envelope, raw in zip(smtp.inbox.envelopes, raws, strict=True):
+        message = parse(raw)
+        item_id = next(
+            i for i, n in rows.items() if message["Message-ID"] == f"<{n['id']}@localhost>"
+        )
+        recipient = expected_to[item_id]
+        assert envelope.rcpt_tos == [recipient]
+        assert message["To"] == recipient
+        assert raw.count(recipient.encode()) == 1  # in To: only
+        forbidden = [v for v in all_vault_values() if v != recipient]
+        forbidden += ["Alex", "Sam R", APOLOGY, REPLY, "bus", "CR/20431/25"]
+        forbidden += [world.case_id, world.harmed_id, world.responsible_id, *rows]
+        forbidden += ["harmed", "responsible", "letter"]
+        text = raw.decode("utf-8", "replace").casefold()
+        assert [word for word in forbidden if word.casefold() in text] == []
+        assert rows[item_id]["state"] == "sent"
+        assert rows[item_id]["attempts"] == 1
+
+
+async def test_a_sent_notification_is_not_sent_again(
+    world: World, smtp: SmtpServer, mailer: Mailer
+) -> None:
+    await deliver(world, world.responsible, APOLOGY)
+    await send_due(relay_of(world), mailer)
+    again = await send_due(relay_of(world), mailer)
+
+    assert again.sent == 0
+    assert smtp.inbox.count() == 1
+
+
+async def test_pause_holds_notifications_until_the_case_resumes(
+    world: World, smtp: SmtpServer, mailer: Mailer
+) -> None:
+    await deliver(world, world.responsible, APOLOGY)
+    await world.api.ok("POST", f"/cases/{world.case_id}/pause", world.specialist)
+
+    held = await send_due(relay_of(world), mailer)
+
+    assert held.sent == 0
+    assert smtp.inbox.count() == 0
+    assert [n["state"] for n in await notifications(world)] == ["queued"]
+
+    await world.api.ok("POST", f"/cases/{world.case_id}/activate", world.specialist)
+    resumed = await send_due(relay_of(world), mailer)
+
+    assert resumed.sent == 1
+    assert smtp.inbox.count() == 1
+
+
+async def test_withdrawal_drops_queued_notifications(
+    world: World, smtp: SmtpServer, mailer: Mailer
+) -> None:
+    await deliver(world, world.responsible, APOLOGY)
+    await world.api.ok("POST", "/me/withdraw", world.harmed)
+
+    report = await send_due(relay_of(world), mailer)
+
+    assert report.sent == 0
+    assert smtp.inbox.count() == 0
+    assert [n["state"] for n in await notifications(world)] == ["dropped"]
+    case = await world.api.ok("GET", f"/cases/{world.case_id}", world.specialist)
+    assert case["notifications"] == {"queued": 0, "sent": 0, "failed": 0, "dropped": 1}
+
+
+async def test_refused_connections_back_off_then_fail_visibly(
+    world: World, clock: FrozenClock
+) -> None:
+    relay = relay_of(world)
+    nowhere = Mailer(smtp_settings(free_port()))  # nothing listens: connection refused
+    await deliver(world, world.responsible, APOLOGY)
+
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        report = await send_due(relay, nowhere)
+        [row] = await notifications(world)
+        assert row["attempts"] == attempt
+        if attempt < MAX_ATTEMPTS:
+            assert report.retrying == 1
+            assert row["state"] == "queued"
+            retry_at = clock.now + timedelta(seconds=backoff_seconds(attempt))
+            assert datetime.fromisoformat(row["next_attempt_at"]) == retry_at
+            assert "Connect" in row["last_error"] or "refused" in row["last_error"]
+            clock.set(retry_at - timedelta(seconds=1))
+            assert (await send_due(relay, nowhere)).retrying == 0  # not due yet
+            clock.set(retry_at)
+        else:
+            assert report.failed == 1
+            assert row["state"] == "failed"
+
+    clock.set(clock.now + timedelta(days=1))
+    assert await send_due(relay, nowhere) == type(report)()  # given up: never tried again
+    staff = await world.staff_token("sam")  # a day later: a new session
+    case = await world.api.ok("GET", f"/cases/{world.case_id}", staff)
+    assert case["notifications"] == {"queued": 0, "sent": 0, "failed": 1, "dropped": 0}
+    audit = await world.api.ok("GET", f"/cases/{world.case_id}/audit", staff)
+    failed = [e for e in audit["events"] if e["action"] == "notification.failed"]
+    assert [e["details"] for e in failed] == [{"attempts": MAX_ATTEMPTS}]
+
+
+async def test_backoff_doubles_from_thirty_seconds_up_to_an_hour() -> None:
+    delays = [backoff_seconds(n) for n in range(1, MAX_ATTEMPTS + 1)]
+
+    assert delays == [30, 60, 120, 240, 480, 960, 1920, 3600]
+
+
+async def test_staff_case_view_counts_notifications(
+    world: World, smtp: SmtpServer, mailer: Mailer
+) -> None:
+    await deliver(world, world.responsible, APOLOGY)
+    await send_due(relay_of(world), mailer)
+    await deliver(world, world.harmed, REPLY)
+
+    case = await world.api.ok("GET", f"/cases/{world.case_id}", world.specialist)
+
+    assert case["notifications"] == {"queued": 1, "sent": 1, "failed": 0, "dropped": 0}
+
+
+async def test_running_worker_mails_a_delivery_within_five_seconds(
+    world: World, smtp: SmtpServer, mailer: Mailer
+) -> None:
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_outbox(relay_of(world), mailer, stop))
+    try:
+        started = time.monotonic()
+        await deliver(world, world.responsible, APOLOGY)
+        await smtp.inbox.wait_for(1, timeout=5.0)
+        latency = time.monotonic() - started
+    finally:
+        stop.set()
+        await worker
+
+    assert latency < 5.0  # DESIGN: within 5 s of delivery (the worker polls every second)
+    assert [n["state"] for n in await notifications(world)] == ["sent"]
