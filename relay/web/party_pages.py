@@ -1,0 +1,238 @@
+"""The participant portal (/me/): activation, sign-in, letters in and out, withdrawal.
+
+Every page is built from the domain's party-facing views (`portal.me`, `portal.my_items`),
+which never load the vault: a participant sees the other side's alias and delivered text only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from relay.api.party import PASSPHRASE, parse_window
+from relay.api.staff import TEXT
+from relay.api.validation import F, choice
+from relay.domain import cases, items, portal, sessions
+from relay.domain.actors import Party
+from relay.domain.errors import DomainError, Invalid, NotFound, TooManyAttempts, Unauthorized
+from relay.keys import ACTOR, CSRF, RELAY
+from relay.web.forms import fields, form, party
+from relay.web.render import redirect, render
+from relay.web.security import clear_session_cookie, set_session_cookie
+
+DONE = {
+    "sent": "Thank you. Your letter is with your practitioner, who will read it first.",
+    "revised": "Thank you. Your changed letter is with your practitioner again.",
+    "asked": "Your practitioner has been told you would like to talk about this.",
+    "declined": "This will not be shown to you. Nothing more is needed from you.",
+    "saved": "Your choices are saved.",
+}
+WRITE = {"kind": F(str, choices=choice("letter", "message")), "body": TEXT}
+ACTIVATE = {"code": F(str, min_len=1, max_len=64), "passphrase": PASSPHRASE}
+LOGIN = {"login": F(str, min_len=1, max_len=64), "passphrase": F(str, max_len=1024)}
+
+
+def _signin_error(
+    request: web.Request, template: str, exc: DomainError, context: dict[str, Any]
+) -> web.Response:
+    status = 401 if isinstance(exc, Unauthorized) else exc.status
+    response = render(request, template, {**context, "error": exc.detail}, status=status)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+async def activate_page(request: web.Request) -> web.Response:
+    return render(request, "me/activate.html", {"code": request.query.get("code", "")[:64]})
+
+
+async def activate(request: web.Request) -> web.Response:
+    posted = form(request)
+    code = str(posted.get("code", ""))
+    try:
+        data = fields(request, ACTIVATE)
+        again = posted.get("passphrase_again")
+        if isinstance(again, str) and again and again != data["passphrase"]:
+            raise Invalid("The two passphrases are not the same. Please type them again.")
+        session, login = await sessions.party_activate(
+            request.app[RELAY], data["code"], data["passphrase"]
+        )
+    except DomainError as exc:
+        return _signin_error(request, "me/activate.html", exc, {"code": code})
+    request[ACTOR] = session.actor
+    request[CSRF] = session.csrf_token
+    response = render(request, "me/activated.html", {"login": login})
+    set_session_cookie(response, request, session)
+    return response
+
+
+async def login_page(request: web.Request) -> web.Response:
+    if isinstance(request.get(ACTOR), Party):
+        return redirect("/me/")
+    return render(request, "me/login.html", {"login": ""})
+
+
+async def login(request: web.Request) -> web.Response:
+    handle = str(form(request).get("login", ""))
+    try:
+        data = fields(request, LOGIN)
+        session = await sessions.party_login(request.app[RELAY], data["login"], data["passphrase"])
+    except DomainError as exc:
+        return _signin_error(request, "me/login.html", exc, {"login": handle})
+    response = redirect("/me/")
+    set_session_cookie(response, request, session)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    await sessions.logout(request.app[RELAY], party(request))
+    response = redirect("/me/login?bye=1")
+    clear_session_cookie(response, "me")
+    return response
+
+
+async def home(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], party(request)
+    me = await portal.me(relay, who)
+    mine = await portal.my_items(relay, who)
+    context = {
+        "me": me,
+        "sent": mine["sent"],
+        "received": mine["received"],
+        "done": DONE.get(request.query.get("done", "")),
+    }
+    return render(request, "me/home.html", context)
+
+
+async def write_page(request: web.Request) -> web.Response:
+    me = await portal.me(request.app[RELAY], party(request))
+    return render(request, "me/write.html", {"me": me, "values": {"kind": "letter"}})
+
+
+async def write(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], party(request)
+    try:
+        data = fields(request, WRITE)
+        await items.write_item(relay, who, kind=data["kind"], body=data["body"])
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        me = await portal.me(relay, who)
+        context = {"me": me, "values": dict(form(request)), "error": exc.detail}
+        return render(request, "me/write.html", context, status=exc.status)
+    return redirect("/me/?done=sent")
+
+
+async def _find(request: web.Request, item_id: str) -> tuple[str, dict[str, Any]]:
+    """One of the participant's own items, from the same view as their home page."""
+    mine = await portal.my_items(request.app[RELAY], party(request))
+    for relation in ("sent", "received"):
+        for entry in mine[relation]:
+            if entry["id"] == item_id:
+                return relation, entry
+    raise NotFound()
+
+
+async def item_page(
+    request: web.Request, *, error: str | None = None, status: int = 200
+) -> web.Response:
+    relay, who = request.app[RELAY], party(request)
+    relation, entry = await _find(request, request.match_info["id"])
+    me = await portal.me(relay, who)
+    context = {
+        "me": me,
+        "relation": relation,
+        "entry": entry,
+        "error": error,
+        "done": DONE.get(request.query.get("done", "")),
+    }
+    return render(request, f"me/{relation}.html", context, status=status)
+
+
+async def show_item(request: web.Request) -> web.Response:
+    return await item_page(request)
+
+
+async def _received_action(request: web.Request, operation: Any, done: str) -> web.Response:
+    item_id = request.match_info["id"]
+    try:
+        await operation(request.app[RELAY], party(request), item_id)
+    except DomainError as exc:
+        if exc.status in (401, 404):
+            raise
+        return await item_page(request, error=exc.detail, status=exc.status)
+    suffix = f"?done={done}" if done else ""
+    return redirect(f"/me/items/{item_id}{suffix}")
+
+
+async def open_item(request: web.Request) -> web.Response:
+    return await _received_action(request, portal.open_item, "")
+
+
+async def decline_item(request: web.Request) -> web.Response:
+    return await _received_action(request, portal.decline_item, "declined")
+
+
+async def ask_practitioner(request: web.Request) -> web.Response:
+    return await _received_action(request, portal.ask_practitioner, "asked")
+
+
+async def revise(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], party(request)
+    item_id = request.match_info["id"]
+    try:
+        data = fields(request, {"body": TEXT})
+        await items.revise_item(relay, who, item_id, data["body"])
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await item_page(request, error=exc.detail, status=exc.status)
+    return redirect(f"/me/items/{item_id}?done=revised")
+
+
+async def withdraw_page(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], party(request)
+    me = await portal.me(relay, who)
+    return render(request, "me/withdraw.html", {"me": me})
+
+
+async def withdraw(request: web.Request) -> web.Response:
+    relay = request.app[RELAY]
+    who = portal.forbid_supporter_withdrawal(party(request))
+    if form(request).get("confirm") != "yes":
+        me = await portal.me(relay, who)
+        error = "If you want to stop, tick the box to confirm. Nothing has changed yet."
+        return render(request, "me/withdraw.html", {"me": me, "error": error}, status=422)
+    await cases.withdraw(relay, who, who.case_id, who.id)
+    me = await portal.me(relay, who)
+    return render(request, "me/withdrawn.html", {"me": me})
+
+
+async def preferences_page(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], party(request)
+    prefs = await portal.preferences(relay, who)
+    me = await portal.me(relay, who)
+    done = DONE.get(request.query.get("done", ""))
+    return render(request, "me/preferences.html", {"me": me, "prefs": prefs, "done": done})
+
+
+async def save_preferences(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], party(request)
+    posted = form(request)
+    window = None
+    try:
+        if posted.get("when") == "window":
+            days = [int(d) for d in posted.getall("days", []) if str(d).isdigit()]  # type: ignore[attr-defined]
+            window = parse_window(
+                {"days": days, "start": posted.get("start", ""), "end": posted.get("end", "")}
+            )
+        await portal.set_preferences(relay, who, posted.get("read_receipts") == "yes", window)
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        prefs = await portal.preferences(relay, who)
+        me = await portal.me(relay, who)
+        context = {"me": me, "prefs": prefs, "error": exc.detail}
+        return render(request, "me/preferences.html", context, status=exc.status)
+    return redirect("/me/preferences?done=saved")

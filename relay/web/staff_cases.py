@@ -1,0 +1,293 @@
+"""Practitioner pages: sign-in, the dashboard, cases, participants, gates and paper letters."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from relay.api.staff import CASE, LOGIN, PARTICIPANT, TEXT
+from relay.api.validation import F, choice
+from relay.domain import cases, dashboard, items, participants, sessions, workflow
+from relay.domain.actors import Staff
+from relay.domain.errors import DomainError, Invalid, TooManyAttempts, Unauthorized
+from relay.domain.items import MAX_NOTE
+from relay.keys import ACTOR, RELAY
+from relay.web.forms import fields, form, staff
+from relay.web.render import redirect, render
+from relay.web.security import clear_session_cookie, set_session_cookie
+
+DONE = {
+    "created": "The case is open. Add the participants next.",
+    "consent": "Consent recorded.",
+    "assessment": "Assessment recorded.",
+    "admission": "Admission recorded.",
+    "active": "The case is active: letters can now be delivered.",
+    "paused": "The case is paused. Nothing will be delivered until it is active again.",
+    "closed": "The case is closed. Undelivered items will not be sent.",
+    "withdrawn": "The withdrawal is recorded. The other side will only see that it has ended.",
+    "assigned": "The practitioner is assigned to this case.",
+    "supporter": "The supporter's access is updated.",
+}
+GIVEN = {"given": F(str, choices=choice("yes", "no"))}
+ASSESSMENT = {
+    "outcome": F(str, choices=choice("safe", "unsafe")),
+    "notes": F(str, max_len=MAX_NOTE),
+}
+NOTES = {"notes": F(str, max_len=MAX_NOTE)}
+CONFIRM = {"confirm": F(str, choices=choice("yes"))}
+CLOSE_TERMS = {"agreement_terms": F(str, required=False, max_len=2000)}
+PAPER = {
+    "on_behalf_of": F(str, min_len=1, max_len=64),
+    "kind": F(str, choices=choice("letter", "message")),
+    "body": TEXT,
+}
+
+
+# -- signing in and out -----------------------------------------------------------------------
+
+
+async def login_page(request: web.Request) -> web.Response:
+    if isinstance(request.get(ACTOR), Staff):
+        return redirect("/staff/")
+    return render(request, "staff/login.html")
+
+
+async def login(request: web.Request) -> web.Response:
+    username = str(form(request).get("username", ""))
+    try:
+        data = fields(request, LOGIN)
+        session = await sessions.staff_login(request.app[RELAY], **data)
+    except TooManyAttempts as exc:
+        response = render(
+            request, "staff/login.html", {"error": exc.detail, "username": username}, status=429
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except DomainError as exc:
+        status = 401 if isinstance(exc, Unauthorized) else exc.status
+        context = {"error": exc.detail, "username": username}
+        return render(request, "staff/login.html", context, status=status)
+    response = redirect("/staff/")
+    set_session_cookie(response, request, session)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    await sessions.logout(request.app[RELAY], staff(request))
+    response = redirect("/staff/login")
+    clear_session_cookie(response, "staff")
+    return response
+
+
+# -- dashboard and cases ----------------------------------------------------------------------
+
+
+async def home(request: web.Request) -> web.Response:
+    overview = await dashboard.overview(request.app[RELAY], staff(request))
+    return render(request, "staff/dashboard.html", {"overview": overview})
+
+
+async def new_case_page(request: web.Request) -> web.Response:
+    staff(request)
+    return render(request, "staff/case_new.html", {"values": {}})
+
+
+async def create_case(request: web.Request) -> web.Response:
+    who = staff(request)
+    try:
+        data = fields(request, CASE)
+        case = await cases.create_case(request.app[RELAY], who, **data)
+    except DomainError as exc:
+        context = {"error": exc.detail, "values": dict(form(request))}
+        return render(request, "staff/case_new.html", context, status=exc.status)
+    return redirect(f"/staff/cases/{case.id}?done=created")
+
+
+async def case_page(
+    request: web.Request, *, error: DomainError | None = None, status: int = 200
+) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    case_id = request.match_info["id"]
+    detail = await cases.case_detail(relay, who, case_id)
+    case_items = await dashboard.case_items(relay, who, case_id)
+    events = await dashboard.case_audit(relay, who, case_id)
+    people = {str(p["id"]): p for p in detail["participants"]}  # type: ignore[attr-defined]
+    context = {
+        "case": detail,
+        "people": people,
+        "items": case_items,
+        "events": events[-50:],
+        "event_count": len(events),
+        "done": DONE.get(request.query.get("done", "")),
+        "error": error,
+    }
+    return render(request, "staff/case.html", context, status=status)
+
+
+async def show_case(request: web.Request) -> web.Response:
+    return await case_page(request)
+
+
+CaseAction = Callable[[web.Request, Staff, str], Awaitable[str]]
+
+
+def case_action(action: CaseAction) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Run a case action; on success back to the case page with a note of what was done, on a
+    refusal the case page again with the reason (and the domain's status)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        who = staff(request)
+        case_id = request.match_info["id"]
+        try:
+            done = await action(request, who, case_id)
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            return await case_page(request, error=exc, status=exc.status)
+        return redirect(f"/staff/cases/{case_id}?done={done}")
+
+    return handler
+
+
+@case_action
+async def consent(request: web.Request, who: Staff, case_id: str) -> str:
+    given = fields(request, GIVEN)["given"] == "yes"
+    pid = request.match_info["pid"]
+    await cases.record_consent(request.app[RELAY], who, case_id, pid, given)
+    return "consent"
+
+
+@case_action
+async def assessment(request: web.Request, who: Staff, case_id: str) -> str:
+    data = fields(request, ASSESSMENT)
+    pid = request.match_info["pid"]
+    await cases.record_assessment(
+        request.app[RELAY], who, case_id, pid, data["outcome"], data["notes"]
+    )
+    return "assessment"
+
+
+@case_action
+async def supporter_access(request: web.Request, who: Staff, case_id: str) -> str:
+    read = fields(request, GIVEN)["given"] == "yes"
+    pid = request.match_info["pid"]
+    await cases.set_supporter_access(request.app[RELAY], who, case_id, pid, read)
+    return "supporter"
+
+
+@case_action
+async def admission(request: web.Request, who: Staff, case_id: str) -> str:
+    data = fields(request, NOTES)
+    await cases.record_admission(request.app[RELAY], who, case_id, data["notes"])
+    return "admission"
+
+
+@case_action
+async def activate(request: web.Request, who: Staff, case_id: str) -> str:
+    return await cases.activate(request.app[RELAY], who, case_id)
+
+
+@case_action
+async def pause(request: web.Request, who: Staff, case_id: str) -> str:
+    return await cases.pause(request.app[RELAY], who, case_id)
+
+
+@case_action
+async def close(request: web.Request, who: Staff, case_id: str) -> str:
+    fields(request, CONFIRM)
+    posted = form(request)
+    outcomes = [str(v) for v in posted.getall("outcomes", [])]  # type: ignore[attr-defined]
+    if any(outcome not in workflow.OUTCOMES for outcome in outcomes):
+        raise Invalid(f"Outcomes must be among: {', '.join(workflow.OUTCOMES)}.", field="outcomes")
+    terms = fields(request, CLOSE_TERMS).get("agreement_terms")
+    return await cases.close(request.app[RELAY], who, case_id, outcomes, terms)
+
+
+@case_action
+async def withdraw(request: web.Request, who: Staff, case_id: str) -> str:
+    fields(request, CONFIRM)
+    pid = request.match_info["pid"]
+    return await cases.withdraw(request.app[RELAY], who, case_id, pid)
+
+
+@case_action
+async def assign(request: web.Request, who: Staff, case_id: str) -> str:
+    data = fields(request, {"practitioner": F(str, min_len=1, max_len=64)})
+    await cases.assign(request.app[RELAY], who, case_id, data["practitioner"].strip())
+    return "assigned"
+
+
+# -- participants -----------------------------------------------------------------------------
+
+
+async def new_participant_page(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    detail = await cases.case_detail(relay, who, request.match_info["id"])
+    return render(request, "staff/participant_new.html", {"case": detail, "values": {}})
+
+
+async def add_participant(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    case_id = request.match_info["id"]
+    try:
+        data = fields(request, PARTICIPANT)
+        added = await participants.add_participant(
+            relay,
+            who,
+            case_id,
+            role=data["role"],
+            alias=data["alias"].strip(),
+            vault={key: data[key] for key in participants.VAULT_FIELDS},
+            supports=data.get("supports"),
+        )
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        detail = await cases.case_detail(relay, who, case_id)
+        context = {"case": detail, "values": dict(form(request)), "error": exc.detail}
+        return render(request, "staff/participant_new.html", context, status=exc.status)
+    # The invite code exists only in this response (only its hash is stored): shown once.
+    return render(request, "staff/invite.html", {"case_id": case_id, "added": added})
+
+
+async def reveal_contact(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    case_id, pid = request.match_info["id"], request.match_info["pid"]
+    contact = await participants.reveal_contact(relay, who, case_id, pid)
+    detail = await cases.case_detail(relay, who, case_id)
+    person = next(p for p in detail["participants"] if p["id"] == pid)  # type: ignore[attr-defined]
+    return render(
+        request, "staff/contact.html", {"case": detail, "person": person, "contact": contact}
+    )
+
+
+# -- paper letters ----------------------------------------------------------------------------
+
+
+async def paper_letter_page(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    detail = await cases.case_detail(relay, who, request.match_info["id"])
+    return render(request, "staff/letter_new.html", {"case": detail, "values": {}})
+
+
+async def paper_letter(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    case_id = request.match_info["id"]
+    try:
+        data = fields(request, PAPER)
+        written = await items.write_item(
+            relay,
+            who,
+            kind=data["kind"],
+            body=data["body"],
+            case_id=case_id,
+            on_behalf_of=data["on_behalf_of"],
+        )
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        detail = await cases.case_detail(relay, who, case_id)
+        context = {"case": detail, "values": dict(form(request)), "error": exc.detail}
+        return render(request, "staff/letter_new.html", context, status=exc.status)
+    return redirect(f"/staff/items/{written['id']}")
