@@ -15,6 +15,7 @@ from relay.domain.actors import Actor, Party
 from relay.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from relay.domain.hub import Relay, new_id, stamp
 
+OUTCOMES = ("questions_answered", "apology_given", "agreement", "no_outcome")
 GATES = (
     "consent_harmed",
     "consent_responsible",
@@ -372,6 +373,8 @@ async def close(
 ) -> str:
     """Close the case, recording its outcome(s) for the hub's reporting."""
     staff = staff_only(actor)
+    if any(outcome not in OUTCOMES for outcome in outcomes):
+        raise Invalid(f"Outcomes must be among: {', '.join(OUTCOMES)}.", field="outcomes")
     if agreement_terms and "agreement" not in outcomes:
         raise Invalid("Agreement terms go with the outcome 'agreement'.", field="agreement_terms")
     if "agreement" in outcomes and not (agreement_terms or "").strip():

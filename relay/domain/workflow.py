@@ -10,10 +10,9 @@ from datetime import datetime
 from relay.audit import AuditLog
 from relay.domain.access import case_row, specialist_only, staff_only
 from relay.domain.actors import Actor
+from relay.domain.cases import OUTCOMES
 from relay.domain.hub import Relay, new_id, stamp
 from relay.domain.views import _open
-
-OUTCOMES = ("questions_answered", "apology_given", "agreement", "no_outcome")
 
 
 async def saved_reasons(relay: Relay, actor: Actor) -> list[dict[str, str]]:

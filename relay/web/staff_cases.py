@@ -8,9 +8,9 @@ from aiohttp import web
 
 from relay.api.staff import CASE, LOGIN, PARTICIPANT, TEXT
 from relay.api.validation import F, choice
-from relay.domain import cases, dashboard, items, participants, sessions, workflow
+from relay.domain import cases, dashboard, items, participants, sessions
 from relay.domain.actors import Staff
-from relay.domain.errors import DomainError, Invalid, TooManyAttempts, Unauthorized
+from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
 from relay.domain.items import MAX_NOTE
 from relay.keys import ACTOR, RELAY
 from relay.web.forms import fields, form, staff
@@ -198,8 +198,6 @@ async def close(request: web.Request, who: Staff, case_id: str) -> str:
     fields(request, CONFIRM)
     posted = form(request)
     outcomes = [str(v) for v in posted.getall("outcomes", [])]  # type: ignore[attr-defined]
-    if any(outcome not in workflow.OUTCOMES for outcome in outcomes):
-        raise Invalid(f"Outcomes must be among: {', '.join(workflow.OUTCOMES)}.", field="outcomes")
     terms = fields(request, CLOSE_TERMS).get("agreement_terms")
     return await cases.close(request.app[RELAY], who, case_id, outcomes, terms)
 
