@@ -2,18 +2,35 @@
 
 Detection is CPU work (phonenumbers' matcher alone costs ~0.6 ms per 400 characters), so in
 the server it runs in a process pool: a thread would hold the GIL and stall every other
-request. The pool's processes come from a forkserver that preloads `moderation`, so a worker
-starts in milliseconds and never inherits the server's threads or open files.
+request. The workers are spawned (not forked: they never inherit the server's threads, locks
+or open files), start once, lazily, and die with the server even if it is SIGKILLed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from moderation import Finding, find_contact_details, find_risk_phrases
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: if the server is killed (even with SIGKILL), its scanners go too."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(0)
 
 
 def scan_text(text: str, known: Sequence[str]) -> list[Finding]:
@@ -32,9 +49,10 @@ class Scanner:
         if self.workers == 0:
             return scan_text(text, known)
         if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["moderation", "relay.scanning"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=_die_with_parent
+            )
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, scan_text, text, tuple(known))
 

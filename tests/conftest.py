@@ -250,3 +250,9 @@ async def world(api: Api) -> World:
 
 def all_vault_values() -> list[str]:
     return [value for vault in VAULTS.values() for value in vault.values()]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the whole browser session, which the async tests must not run inside."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from relay.audit import AuditEvent, AuditLog
 from relay.domain.access import case_row, staff_only
 from relay.domain.actors import Actor
+from relay.domain.attachments import _writable_item
 from relay.domain.cases import CaseSummary, list_cases
+from relay.domain.errors import DomainError
 from relay.domain.hub import Relay
 from relay.domain.views import AWAITING
 
@@ -27,6 +31,8 @@ class QueueEntry:
     version: int
     author_role: str
     waiting_since: str
+    claimed_by: str | None = None  # the holder's display name, while the claim lasts
+    claimed_until: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +66,11 @@ async def overview(relay: Relay, actor: Actor, limit: int = 100) -> Overview:
     ids = json.dumps([case.id for case in cases])
     conn = relay.db.reader
     queue_rows = await conn.execute_fetchall(
-        "SELECT id, case_id, kind, state, version, author_role, waiting_since FROM items "
-        "WHERE state IN (?, ?) AND case_id IN (SELECT value FROM json_each(?)) "
-        "ORDER BY waiting_since, seq LIMIT ?",
+        "SELECT i.id, i.case_id, i.kind, i.state, i.version, i.author_role, i.waiting_since, "
+        "p.display_name, i.claimed_until FROM items i "
+        "LEFT JOIN practitioners p ON p.id = i.claimed_by "
+        "WHERE i.state IN (?, ?) AND i.case_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY i.waiting_since, i.seq LIMIT ?",
         (*AWAITING, ids, limit),
     )
     counts = await conn.execute_fetchall(
@@ -86,9 +94,36 @@ async def overview(relay: Relay, actor: Actor, limit: int = 100) -> Overview:
         names.setdefault(case_id, []).append(alias)
     return Overview(
         cases=[CaseLine(case, names.get(case.id, []), per_case.get(case.id, 0)) for case in cases],
-        queue=[QueueEntry(*row) for row in queue_rows],
+        queue=[_queue_entry(tuple(row), relay.now()) for row in queue_rows],
         help_requests=[HelpRequest(*row) for row in help_rows],
     )
+
+
+def _queue_entry(row: tuple[Any, ...], now: datetime) -> QueueEntry:
+    item_id, case_id, kind, state, version, author_role, waiting_since, holder, until = row
+    if holder is None or until is None or datetime.fromisoformat(until) <= now:
+        holder = until = None  # an expired claim holds nothing (as items.claim decides)
+    return QueueEntry(
+        item_id, case_id, kind, state, version, author_role, waiting_since, holder, until
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Practitioner:
+    id: str
+    username: str
+    display_name: str
+    role: str
+
+
+async def practitioners(relay: Relay, actor: Actor) -> list[Practitioner]:
+    """The hub's active practitioners: who holds a claim, who may attend a meeting."""
+    staff_only(actor)
+    rows = await relay.db.reader.execute_fetchall(
+        "SELECT id, username, display_name, role FROM practitioners WHERE active = 1 "
+        "ORDER BY display_name, username"
+    )
+    return [Practitioner(*row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +159,13 @@ async def case_audit(relay: Relay, actor: Actor, case_id: str) -> list[AuditEven
     staff = staff_only(actor)
     await case_row(relay.db.reader, staff, case_id)
     return await AuditLog.events(relay.db.reader, case_id=case_id)
+
+
+async def may_attach(relay: Relay, actor: Actor, item_id: str) -> bool:
+    """Whether `actor` may add or remove files on the item now, so that a page offers the
+    form only when the domain would accept it. The rule itself is the attachments module's."""
+    try:
+        await _writable_item(relay.db.reader, actor, item_id)
+    except DomainError:
+        return False
+    return True

@@ -15,6 +15,7 @@ from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
 from relay.web import party_pages as me
 from relay.web import staff_cases as sc
 from relay.web import staff_items as si
+from relay.web import staff_workflow as sw
 from relay.web.render import error_page, redirect, setup_templates
 from relay.web.security import (
     CsrfFailed,
@@ -107,9 +108,21 @@ def setup_web(app: web.Application) -> None:
     post("/staff/cases/{id}/close", sc.close)
     post("/staff/cases/{id}/assign", sc.assign)
     get("/staff/cases/{id}/letters/new", sc.paper_letter_page)
-    post("/staff/cases/{id}/letters", sc.paper_letter)
+    post("/staff/cases/{id}/letters", sc.paper_letter, name="staff.letters")
+    get("/staff/cases/{id}/thread", sw.thread_page, name="staff.thread")
+    get("/staff/cases/{id}/conference", sw.conference_page, name="staff.conference")
+    post("/staff/cases/{id}/conference/meeting", sw.save_meeting)
+    post("/staff/cases/{id}/conference/consent/{pid}", sw.meet_consent)
+    post("/staff/cases/{id}/conference/preparation/{pid}", sw.preparation)
+    get("/staff/reasons", sw.reasons_page, name="staff.reasons")
+    post("/staff/reasons", sw.save_reasons)
     get("/staff/items/{id}", si.show_item, name="staff.item")
     post("/staff/items/{id}/decision", si.decide)
+    post("/staff/items/{id}/claim", si.claim)
+    post("/staff/items/{id}/release", si.release)
+    post("/staff/items/{id}/attachments", si.attach, name="staff.attachments")
+    get("/staff/items/{id}/attachments/{n}", si.download)
+    post("/staff/items/{id}/attachments/{n}/remove", si.remove_file)
 
     get("/me", _me_home)
     get("/me/activate", me.activate_page, name="me.activate")
@@ -119,12 +132,17 @@ def setup_web(app: web.Application) -> None:
     post("/me/logout", me.logout, name="me.logout")
     get("/me/", me.home, name="me.home")
     get("/me/write", me.write_page)
-    post("/me/write", me.write)
+    post("/me/write", me.write, name="me.write")
+    get("/me/correspondence", me.correspondence, name="me.correspondence")
     get("/me/items/{id}", me.show_item)
     post("/me/items/{id}/open", me.open_item)
+    get("/me/items/{id}/decline", me.decline_page)
     post("/me/items/{id}/decline", me.decline_item)
     post("/me/items/{id}/ask-practitioner", me.ask_practitioner)
-    post("/me/items/{id}/revise", me.revise)
+    post("/me/items/{id}/revise", me.revise, name="me.revise")
+    post("/me/items/{id}/attachments", me.attach, name="me.attachments")
+    get("/me/items/{id}/attachments/{n}", me.download)
+    post("/me/items/{id}/attachments/{n}/remove", me.remove_file)
     get("/me/withdraw", me.withdraw_page)
     post("/me/withdraw", me.withdraw)
     get("/me/preferences", me.preferences_page)

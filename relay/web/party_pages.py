@@ -13,13 +13,15 @@ from aiohttp import web
 from relay.api.party import PASSPHRASE, parse_window
 from relay.api.staff import TEXT
 from relay.api.validation import F, choice
-from relay.domain import cases, items, portal, sessions
+from relay.domain import attachments, cases, dashboard, items, portal, sessions
+from relay.domain.access import principal_only
 from relay.domain.actors import Party
 from relay.domain.errors import DomainError, Invalid, NotFound, TooManyAttempts, Unauthorized
 from relay.keys import ACTOR, CSRF, RELAY
 from relay.web.forms import fields, form, party
 from relay.web.render import redirect, render
 from relay.web.security import clear_session_cookie, set_session_cookie
+from relay.web.uploads import attachment_number, file_not_added, file_response, upload_of
 
 DONE = {
     "sent": "Thank you. Your letter is with your practitioner, who will read it first.",
@@ -27,6 +29,8 @@ DONE = {
     "asked": "Your practitioner has been told you would like to talk about this.",
     "declined": "This will not be shown to you. Nothing more is needed from you.",
     "saved": "Your choices are saved.",
+    "file_added": "The file is attached. Your practitioner will look at it with your letter.",
+    "file_removed": "The file is removed.",
 }
 WRITE = {"kind": F(str, choices=choice("letter", "message")), "body": TEXT}
 ACTIVATE = {"code": F(str, min_len=1, max_len=64), "passphrase": PASSPHRASE}
@@ -112,15 +116,27 @@ async def write_page(request: web.Request) -> web.Response:
 
 async def write(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], party(request)
+    upload = upload_of(request)
     try:
+        if problem := upload.problem():
+            raise problem  # before anything is sent: what they wrote stays on the form
         data = fields(request, WRITE)
-        await items.write_item(relay, who, kind=data["kind"], body=data["body"])
+        written = await items.write_item(relay, who, kind=data["kind"], body=data["body"])
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
         me = await portal.me(relay, who)
         context = {"me": me, "values": dict(form(request)), "error": exc.detail}
         return render(request, "me/write.html", context, status=exc.status)
+    if upload.chosen:
+        item_id = str(written["id"])
+        try:
+            await attachments.add_attachment(relay, who, item_id, upload.data)
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            error = file_not_added(exc, "Your letter is with your practitioner.")
+            return await item_page(request, item_id=item_id, error=error.detail, status=exc.status)
     return redirect("/me/?done=sent")
 
 
@@ -135,10 +151,15 @@ async def _find(request: web.Request, item_id: str) -> tuple[str, dict[str, Any]
 
 
 async def item_page(
-    request: web.Request, *, error: str | None = None, status: int = 200
+    request: web.Request,
+    *,
+    item_id: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+    template: str | None = None,
 ) -> web.Response:
     relay, who = request.app[RELAY], party(request)
-    relation, entry = await _find(request, request.match_info["id"])
+    relation, entry = await _find(request, item_id or request.match_info["id"])
     me = await portal.me(relay, who)
     context = {
         "me": me,
@@ -146,8 +167,9 @@ async def item_page(
         "entry": entry,
         "error": error,
         "done": DONE.get(request.query.get("done", "")),
+        "may_attach": relation == "sent" and await dashboard.may_attach(relay, who, entry["id"]),
     }
-    return render(request, f"me/{relation}.html", context, status=status)
+    return render(request, template or f"me/{relation}.html", context, status=status)
 
 
 async def show_item(request: web.Request) -> web.Response:
@@ -170,7 +192,18 @@ async def open_item(request: web.Request) -> web.Response:
     return await _received_action(request, portal.open_item, "")
 
 
+async def decline_page(request: web.Request) -> web.Response:
+    """The confirm step: what declining means, before anything changes."""
+    principal_only(party(request))
+    relation, entry = await _find(request, request.match_info["id"])
+    if relation != "received" or entry["state"] != "waiting":
+        return redirect(f"/me/items/{entry['id']}")
+    return await item_page(request, template="me/decline.html")
+
+
 async def decline_item(request: web.Request) -> web.Response:
+    if form(request).get("confirm") != "yes":
+        return await decline_page(request)  # nothing changes without the confirm step
     return await _received_action(request, portal.decline_item, "declined")
 
 
@@ -181,14 +214,72 @@ async def ask_practitioner(request: web.Request) -> web.Response:
 async def revise(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], party(request)
     item_id = request.match_info["id"]
+    upload = upload_of(request)
     try:
+        if problem := upload.problem():
+            raise problem
         data = fields(request, {"body": TEXT})
         await items.revise_item(relay, who, item_id, data["body"])
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
         return await item_page(request, error=exc.detail, status=exc.status)
+    if upload.chosen:
+        try:
+            await attachments.add_attachment(relay, who, item_id, upload.data)
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            error = file_not_added(exc, "Your changed letter is with your practitioner.")
+            return await item_page(request, error=error.detail, status=exc.status)
     return redirect(f"/me/items/{item_id}?done=revised")
+
+
+async def attach(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], party(request)
+    item_id = request.match_info["id"]
+    upload = upload_of(request)
+    try:
+        if problem := upload.problem():
+            raise problem
+        if not upload.chosen:
+            raise Invalid("Choose the scan or photo to attach first.", field="file")
+        await attachments.add_attachment(relay, who, item_id, upload.data)
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await item_page(request, error=exc.detail, status=exc.status)
+    return redirect(f"/me/items/{item_id}?done=file_added")
+
+
+async def remove_file(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], party(request)
+    item_id = request.match_info["id"]
+    try:
+        await attachments.remove_attachment(relay, who, item_id, attachment_number(request))
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await item_page(request, error=exc.detail, status=exc.status)
+    return redirect(f"/me/items/{item_id}?done=file_removed")
+
+
+async def download(request: web.Request) -> web.Response:
+    """A file of the participant's own letter, or of one they opened (the domain decides)."""
+    found = await attachments.read_attachment(
+        request.app[RELAY], party(request), request.match_info["id"], attachment_number(request)
+    )
+    return file_response(found)
+
+
+async def correspondence(request: web.Request) -> web.Response:
+    """Everything they sent as delivered and everything they opened, ready to print."""
+    relay, who = request.app[RELAY], party(request)
+    record = await portal.correspondence(relay, who)
+    me = await portal.me(relay, who)
+    today = relay.now().astimezone(relay.config.timezone).date().isoformat()
+    context = {"me": me, "record": record, "today": today}
+    return render(request, "me/correspondence.html", context)
 
 
 async def withdraw_page(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from relay.domain.actors import Party, Staff
+from relay.domain.attachments import EXTENSIONS
 from relay.keys import ACTOR, CSRF, RELAY
 from relay.web.security import (
     PUBLIC_FORMS,
@@ -35,7 +36,9 @@ def setup_templates(app: web.Application, folder: str) -> jinja2.Environment:
         lstrip_blocks=True,
         default_helpers=False,
     )
-    env.filters.update(keep_cr=keep_cr, duration=duration)
+    env.filters.update(
+        keep_cr=keep_cr, duration=duration, filesize=filesize, attachment_name=attachment_name
+    )
     return env
 
 
@@ -59,6 +62,22 @@ def duration(seconds: float) -> str:
     return f"{days} days"
 
 
+def filesize(size: object) -> str:
+    """'820 bytes', '14 KB', '2.3 MB' (1 KB = 1024 bytes, as file managers count)."""
+    value = int(size)  # type: ignore[call-overload]
+    if value < 1024:
+        return f"{value} bytes"
+    if value < 1024 * 1024:
+        return f"{value // 1024} KB"
+    return f"{value / (1024 * 1024):.1f} MB"
+
+
+def attachment_name(listing: Mapping[str, Any]) -> str:
+    """The neutral name a file is served under ('attachment-1.jpg'), as the domain names it."""
+    extension = EXTENSIONS.get(str(listing["media_type"]), "bin")
+    return f"attachment-{listing['n']}.{extension}"
+
+
 def _helpers(request: web.Request) -> dict[str, Any]:
     relay = request.app[RELAY]
     tz = relay.config.timezone
@@ -77,7 +96,13 @@ def _helpers(request: web.Request) -> dict[str, Any]:
     def day(iso_date: str | None) -> str:
         return date.fromisoformat(iso_date).strftime("%-d %B %Y") if iso_date else ""
 
-    return {"when": when, "since": since, "day": day}
+    def clock(stamp: str | None) -> str:
+        """The time of day of a moment, in the hub's time zone ('14:05')."""
+        if not stamp:
+            return ""
+        return datetime.fromisoformat(stamp).astimezone(tz).strftime("%H:%M")
+
+    return {"when": when, "since": since, "day": day, "clock": clock}
 
 
 def render(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -24,6 +25,7 @@ from multidict import MultiDictProxy
 from relay.domain.errors import Forbidden, Unauthorized
 from relay.domain.sessions import Session, authenticate
 from relay.keys import ACTOR, CSRF, RELAY
+from relay.web.uploads import MALFORMED, UPLOAD, UnreadableForm, is_upload, read_upload_form
 
 STAFF_COOKIE = "relay_staff"
 PARTY_COOKIE = "relay_me"
@@ -115,15 +117,29 @@ def set_form_cookie(response: web.StreamResponse, request: web.Request, nonce: s
 
 async def check_csrf(request: web.Request) -> None:
     """Raise CsrfFailed unless the POSTed form carries the right token for this page."""
-    form = await request.post()
-    request[FORM] = form
-    sent = form.get("csrf_token")
-    if not isinstance(sent, str) or not sent:
-        raise CsrfFailed()
     if request.path in PUBLIC_FORMS:
         nonce = request.cookies.get(FORM_COOKIE, "")
         expected = form_token(request, nonce) if len(nonce) >= 32 else ""
     else:
         expected = request.get(CSRF) or ""
-    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
-        raise CsrfFailed()
+    if not expected:
+        raise CsrfFailed()  # no session: refused before a byte of the body is read
+
+    def check_token(sent: object) -> None:
+        if not isinstance(sent, str) or not sent:
+            raise CsrfFailed()
+        if not secrets.compare_digest(sent.encode(), expected.encode()):
+            raise CsrfFailed()
+
+    form: MultiDictProxy[Any]
+    if is_upload(request):
+        form, request[UPLOAD] = await read_upload_form(request, check_token)
+    else:
+        try:
+            form = await request.post()
+        except MALFORMED as exc:
+            raise UnreadableForm(
+                "The form could not be read. Reload the page and try again."
+            ) from exc
+        check_token(form.get("csrf_token"))
+    request[FORM] = form

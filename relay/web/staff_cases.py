@@ -8,14 +8,16 @@ from aiohttp import web
 
 from relay.api.staff import CASE, LOGIN, PARTICIPANT, TEXT
 from relay.api.validation import F, choice
-from relay.domain import cases, dashboard, items, participants, sessions
+from relay.domain import attachments, cases, dashboard, items, participants, sessions, workflow
 from relay.domain.actors import Staff
 from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
 from relay.domain.items import MAX_NOTE
 from relay.keys import ACTOR, RELAY
+from relay.web import staff_items as si
 from relay.web.forms import fields, form, staff
 from relay.web.render import redirect, render
 from relay.web.security import clear_session_cookie, set_session_cookie
+from relay.web.uploads import file_not_added, upload_of
 
 DONE = {
     "created": "The case is open. Add the participants next.",
@@ -84,8 +86,35 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def home(request: web.Request) -> web.Response:
-    overview = await dashboard.overview(request.app[RELAY], staff(request))
-    return render(request, "staff/dashboard.html", {"overview": overview})
+    relay, who = request.app[RELAY], staff(request)
+    overview = await dashboard.overview(relay, who)
+    report = await workflow.report(relay, who) if who.is_specialist else None
+    context = {"overview": overview, "report": report and chart(report)}
+    return render(request, "staff/dashboard.html", context)
+
+
+OUTCOME_LABELS = {
+    "questions_answered": "Questions answered",
+    "apology_given": "Apology given",
+    "agreement": "Agreement reached",
+    "no_outcome": "No outcome",
+}
+
+
+def chart(report: dict[str, object]) -> dict[str, object]:
+    """The report as bars: each outcome's count and its bar's length (0-100) for the SVG."""
+    counts: dict[str, int] = report["outcomes"]  # type: ignore[assignment]
+    top = max(counts.values(), default=0)
+    bars = [
+        {
+            "key": key,
+            "label": OUTCOME_LABELS.get(key, key.replace("_", " ").capitalize()),
+            "count": count,
+            "length": round(100 * count / top) if top else 0,
+        }
+        for key, count in counts.items()
+    ]
+    return {**report, "bars": bars, "closed_with_outcome": sum(counts.values())}
 
 
 async def new_case_page(request: web.Request) -> web.Response:
@@ -272,7 +301,10 @@ async def paper_letter_page(request: web.Request) -> web.Response:
 async def paper_letter(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], staff(request)
     case_id = request.match_info["id"]
+    upload = upload_of(request)
     try:
+        if problem := upload.problem():
+            raise problem  # before anything is written: the typed letter is kept on the form
         data = fields(request, PAPER)
         written = await items.write_item(
             relay,
@@ -288,4 +320,14 @@ async def paper_letter(request: web.Request) -> web.Response:
         detail = await cases.case_detail(relay, who, case_id)
         context = {"case": detail, "values": dict(form(request)), "error": exc.detail}
         return render(request, "staff/letter_new.html", context, status=exc.status)
-    return redirect(f"/staff/items/{written['id']}")
+    item_id = str(written["id"])
+    if upload.chosen:
+        try:
+            await attachments.add_attachment(relay, who, item_id, upload.data)
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            # The letter is in the queue; the scan can be attached again from the item page.
+            error = file_not_added(exc, "The letter is in the queue.")
+            return await si.item_page(request, item_id=item_id, error=error, status=exc.status)
+    return redirect(f"/staff/items/{item_id}")

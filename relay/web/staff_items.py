@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from relay.domain import cases, items, views, workflow
+from relay.domain import attachments, cases, dashboard, items, views, workflow
 from relay.domain.access import TERMINAL
+from relay.domain.actors import Staff
 from relay.domain.errors import DomainError, Invalid
 from relay.keys import RELAY
 from relay.web import moderation_form as mf
 from relay.web.forms import form, staff
 from relay.web.render import redirect, render
+from relay.web.uploads import attachment_number, file_response, upload_of
 
 DONE = {
     "pending": "Saved.",
@@ -22,6 +26,10 @@ DONE = {
     "delivered": "Approved and delivered.",
     "returned": "Returned to the author with your note.",
     "rejected": "Rejected. The author will see your note.",
+    "claimed": "Other practitioners now see that you are reading this.",
+    "released": "You let it go: anyone may pick it up now.",
+    "file_added": "The scan is attached. It is checked with the letter.",
+    "file_removed": "The file is removed.",
 }
 HISTORY = {
     "item.written": "written",
@@ -39,10 +47,24 @@ HISTORY = {
     "item.halted": "halted (the process ended)",
     "item.claimed": "claimed",
     "item.unclaimed": "claim released",
+    "attachment.added": "a file was attached",
+    "attachment.removed": "a file was removed",
+    "attachment.read": "a file was read by a practitioner",
 }
 
 
-def _who(label: str, people: dict[str, Any]) -> str:
+def claim_of(
+    item: dict[str, object], names: dict[str, str], who: Staff, now: datetime
+) -> dict[str, object] | None:
+    """Who is reading the item now, if anyone (an expired claim holds nothing)."""
+    holder, until = item.get("claimed_by"), item.get("claimed_until")
+    if not holder or not until or datetime.fromisoformat(str(until)) <= now:
+        return None
+    name = names.get(str(holder), "another practitioner")
+    return {"name": name, "until": until, "mine": holder == who.id}
+
+
+def actor_name(label: str, people: dict[str, Any]) -> str:
     """An audit actor label as a practitioner reads it: participants by alias."""
     kind, _, ident = label.partition(":")
     if kind == "party" and ident in people:
@@ -53,12 +75,13 @@ def _who(label: str, people: dict[str, Any]) -> str:
 async def item_page(
     request: web.Request,
     *,
+    item_id: str | None = None,
     selection: mf.Selection | None = None,
     error: DomainError | None = None,
     status: int = 200,
 ) -> web.Response:
     relay, who = request.app[RELAY], staff(request)
-    item = await views.item_detail(relay, who, request.match_info["id"])
+    item = await views.item_detail(relay, who, item_id or request.match_info["id"])
     detail = await cases.case_detail(relay, who, str(item["case_id"]))
     people = {str(p["id"]): p for p in detail["participants"]}  # type: ignore[attr-defined]
     text = str(item["text"])
@@ -69,6 +92,8 @@ async def item_page(
     except DomainError:
         spans = []
     reasons = await workflow.saved_reasons(relay, who)
+    names = {p.id: p.display_name for p in await dashboard.practitioners(relay, who)}
+    open_case = detail["status"] not in TERMINAL
     unresolved = set(error.extra.get("unresolved", ())) if error else set()  # type: ignore[call-overload]
     context = {
         "item": item,
@@ -86,11 +111,15 @@ async def item_page(
             {
                 **event,
                 "label": HISTORY.get(str(event["action"]), str(event["action"])),
-                "who": _who(str(event["actor"]), people),
+                "who": actor_name(str(event["actor"]), people),
             }
             for event in item["history"]  # type: ignore[attr-defined]
         ],
-        "awaiting": item["state"] in views.AWAITING and detail["status"] not in TERMINAL,
+        "awaiting": item["state"] in views.AWAITING and open_case,
+        "claim": claim_of(item, names, who, relay.now()),
+        "claim_minutes": relay.config.claim_seconds // 60,
+        "files": item.get("attachments", []),
+        "may_attach": await dashboard.may_attach(relay, who, str(item["id"])),
     }
     return render(request, "staff/item.html", context, status=status)
 
@@ -120,3 +149,63 @@ async def decide(request: web.Request) -> web.Response:
             raise
         return await item_page(request, selection=selection, error=exc, status=exc.status)
     return redirect(f"/staff/items/{item_id}?done={result['state']}")
+
+
+ItemAction = Callable[[web.Request, Staff, str], Awaitable[str]]
+
+
+def item_action(action: ItemAction) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Run an item action: back to the item with a note of what was done, or the item page
+    again with the domain's reason (and status) when it was refused."""
+
+    async def handler(request: web.Request) -> web.Response:
+        who = staff(request)
+        item_id = request.match_info["id"]
+        try:
+            done = await action(request, who, item_id)
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            return await item_page(request, error=exc, status=exc.status)
+        return redirect(f"/staff/items/{item_id}?done={done}")
+
+    return handler
+
+
+@item_action
+async def claim(request: web.Request, who: Staff, item_id: str) -> str:
+    """ "I'm reading this" (or, for an RJ specialist, taking over someone else's claim)."""
+    await items.claim(request.app[RELAY], who, item_id, True)
+    return "claimed"
+
+
+@item_action
+async def release(request: web.Request, who: Staff, item_id: str) -> str:
+    await items.claim(request.app[RELAY], who, item_id, False)
+    return "released"
+
+
+@item_action
+async def attach(request: web.Request, who: Staff, item_id: str) -> str:
+    upload = upload_of(request)
+    if problem := upload.problem():
+        raise problem
+    if not upload.chosen:
+        raise Invalid("Choose the scan or photo to attach first.", field="file")
+    await attachments.add_attachment(request.app[RELAY], who, item_id, upload.data)
+    return "file_added"
+
+
+@item_action
+async def remove_file(request: web.Request, who: Staff, item_id: str) -> str:
+    n = attachment_number(request)
+    await attachments.remove_attachment(request.app[RELAY], who, item_id, n)
+    return "file_removed"
+
+
+async def download(request: web.Request) -> web.Response:
+    """A practitioner opens a file of the item (an audited read, DPA 2018 s.62)."""
+    found = await attachments.read_attachment(
+        request.app[RELAY], staff(request), request.match_info["id"], attachment_number(request)
+    )
+    return file_response(found)

@@ -158,7 +158,7 @@ def test_the_whole_journey_by_clicking(server: Server, new_page: Any) -> None:
     shot(harmed, "inbox", docs="inbox.png")
     harmed.get_by_role("link", name="Letter from Sam R").click()
     expect(harmed.locator("main")).not_to_contain_text("I am truly sorry")
-    harmed.get_by_role("button", name="Open and read it").click()
+    harmed.get_by_role("button", name="Open it now").click()
     letter = harmed.locator(".letter-text")
     expect(letter).to_contain_text("call me on [removed].")
     expect(letter).not_to_contain_text("900123")
@@ -270,7 +270,7 @@ def test_script_in_a_letter_is_shown_as_text_and_never_runs(server: Server, new_
 
     harmed.goto(f"{server.url}/me/")
     harmed.get_by_role("link", name="Letter from Sam R").click()
-    harmed.get_by_role("button", name="Open and read it").click()
+    harmed.get_by_role("button", name="Open it now").click()
     expect(harmed.locator(".letter-text")).to_have_text(HOSTILE)
     harmed.wait_for_load_state("networkidle")
     for page in (staff, harmed, responsible):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import PASSPHRASE, PASSWORD, World
@@ -52,6 +54,35 @@ class Visitor:
         if not any(name == "csrf_token" for name, _ in fields) and kw.get("csrf", True):
             fields.append(("csrf_token", self.csrf))
         response = await self.client.post(path, data=fields, allow_redirects=False)
+        reply = Reply(response.status, await response.text(), dict(response.headers), path)
+        self.pages.append(reply)
+        found = _CSRF.search(reply.text)
+        if found:
+            self.csrf = found.group(1)
+        return reply
+
+    async def upload(
+        self,
+        path: str,
+        data: dict[str, str] | None = None,
+        file: bytes | None = None,
+        *,
+        csrf: bool = True,
+    ) -> Reply:
+        """POST a multipart form as a browser sends it: the CSRF token first, then the text
+        fields, then the file input (empty, with no name, when no file was chosen)."""
+        form = FormData()
+        if csrf:
+            form.add_field("csrf_token", self.csrf)
+        for name, value in (data or {}).items():
+            form.add_field(name, value)
+        if file is None:
+            form.add_field("file", b"", filename="", content_type="application/octet-stream")
+        else:
+            form.add_field(
+                "file", io.BytesIO(file), filename="IMG_2041.png", content_type="image/png"
+            )
+        response = await self.client.post(path, data=form, allow_redirects=False)
         reply = Reply(response.status, await response.text(), dict(response.headers), path)
         self.pages.append(reply)
         found = _CSRF.search(reply.text)

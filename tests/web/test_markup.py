@@ -97,17 +97,25 @@ async def test_every_page_is_well_formed_and_labelled(world: World, visitor: New
         f"{case}/letters/new",
         f"/staff/items/{pending['id']}",
         f"/staff/items/{done['id']}",
+        f"{case}/thread",
+        f"{case}/conference",
+        "/staff/reasons",
         "/staff/nowhere",
     ):
         await sam.get(path)
+    await sam.follow(await sam.post(f"/staff/items/{pending['id']}/claim"))
+    await sam.post(f"{case}/conference/meeting", {"date": "x"})
     await sam.post(f"{case}/participants/{world.harmed_id}/contact")
     await sam.post(f"/staff/items/{pending['id']}/decision", {"version": "1", "action": "approve"})
     harmed = await party_signed_in(visitor, world.logins["harmed"])
     responsible = await party_signed_in(visitor, world.logins["responsible"])
     for path in ("/me/write", "/me/preferences", "/me/withdraw", f"/me/items/{done['id']}"):
         await harmed.get(path)
+    await harmed.get(f"/me/items/{pending['id']}")
     await responsible.get(f"/me/items/{done['id']}")
+    await responsible.get(f"/me/items/{done['id']}/decline")
     await responsible.follow(await responsible.post(f"/me/items/{done['id']}/open"))
+    await responsible.get("/me/correspondence")
     pages = anonymous.pages + sam.pages + harmed.pages + responsible.pages
     assert len(pages) >= 20
     for page in pages:

@@ -118,7 +118,11 @@ async def test_declining_and_asking_the_practitioner(world: World, harmed: Visit
     reply = await harmed.post(f"/me/items/{item}/ask-practitioner")
     assert reply.status == 303
     assert "will be in touch" in (await harmed.follow(reply)).text
-    reply = await harmed.post(f"/me/items/{item}/decline")
+    unconfirmed = await harmed.post(f"/me/items/{item}/decline")
+    assert unconfirmed.status == 200 and "never be shown to you" in unconfirmed.text
+    received = await world.api.ok("GET", "/me/items", world.harmed)
+    assert received["received"][0]["state"] == "waiting"  # nothing changes without confirming
+    reply = await harmed.post(f"/me/items/{item}/decline", {"confirm": "yes"})
     page = await harmed.follow(reply)
     assert "You chose not to read this" in page.text and "Please read this." not in page.text
     sent = await world.api.ok("GET", "/me/items", world.responsible)
@@ -267,9 +271,11 @@ async def test_no_portal_page_ever_shows_a_vault_value(world: World, visitor: Ne
             await person.get(path)
         for item in (to_harmed, to_responsible, returned["id"]):
             await person.get(f"/me/items/{item}")
+            await person.get(f"/me/items/{item}/decline")
             await person.post(f"/me/items/{item}/open")
             await person.get(f"/me/items/{item}")
             await person.post(f"/me/items/{item}/ask-practitioner")
+        await person.get("/me/correspondence")
         pages += person.pages
     harmed = await party_signed_in(visitor, world.logins["harmed"])
     await harmed.post("/me/withdraw", {"confirm": "yes"})

@@ -151,6 +151,10 @@ STAFF_PAGES = [
     "/staff/cases/{case}/participants/new",
     "/staff/cases/{case}/letters/new",
     "/staff/items/{item}",
+    "/staff/items/{item}/attachments/1",
+    "/staff/cases/{case}/thread",
+    "/staff/cases/{case}/conference",
+    "/staff/reasons",
 ]
 
 
@@ -269,8 +273,13 @@ async def test_pages_have_no_inline_scripts_or_styles(
         (sam, "/staff/"),
         (sam, f"/staff/cases/{world.case_id}"),
         (sam, f"/staff/items/{written['id']}"),
+        (sam, f"/staff/cases/{world.case_id}/thread"),
+        (sam, f"/staff/cases/{world.case_id}/conference"),
+        (sam, "/staff/reasons"),
         (harmed, "/me/"),
         (harmed, "/me/write"),
+        (harmed, "/me/preferences"),
+        (harmed, "/me/correspondence"),
     ]:
         text = (await person.get(path)).text
         assert "<style" not in text and " style=" not in text

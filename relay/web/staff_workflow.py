@@ -1,0 +1,286 @@
+"""Practitioner pages of the daily workflow: saved reasons, a case's thread, the conference.
+
+Each page calls the same domain functions as relay/api/workflow.py; the rules (who may edit the
+reasons, which venue is refused, whose consent is needed) stay in the domain.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from aiohttp import web
+
+from relay.api.validation import check
+from relay.api.workflow import REASON
+from relay.domain import cases, conference, dashboard, workflow
+from relay.domain.access import TERMINAL
+from relay.domain.errors import DomainError, Invalid, NotFound
+from relay.keys import RELAY
+from relay.web.forms import form, staff
+from relay.web.render import redirect, render
+from relay.web.staff_items import HISTORY, actor_name
+
+MAX_REASONS = 100
+BLANK_ROWS = 3
+DONE = {
+    "reasons": "The saved reasons are updated.",
+    "meet_consent": "Consent to meet recorded.",
+    "meeting": "The meeting is saved.",
+    "preparation": "Preparation recorded.",
+}
+STEP_LABELS = {
+    "first_meeting": "First preparation meeting",
+    "expectations_explained": "What to expect explained",
+    "support_plan": "Support plan agreed",
+    "ground_rules_agreed": "Ground rules agreed",
+    "final_check": "Final check before the meeting",
+}
+# Reads are audited but are not part of the conversation a thread shows.
+_NOT_IN_THREAD = ("item.read", "attachment.read")
+
+
+# -- saved reasons ----------------------------------------------------------------------------
+
+
+async def reasons_page(
+    request: web.Request,
+    *,
+    rows: list[dict[str, str]] | None = None,
+    error: DomainError | None = None,
+    status: int = 200,
+) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    if rows is None:
+        saved = await workflow.saved_reasons(relay, who)
+        rows = [{"purpose": r["purpose"], "text": r["text"]} for r in saved]
+    if who.is_specialist:
+        rows = rows + [{"purpose": "return", "text": ""}] * BLANK_ROWS
+    context = {
+        "rows": rows,
+        "editable": who.is_specialist,
+        "done": DONE.get(request.query.get("done", "")),
+        "error": error,
+    }
+    return render(request, "staff/reasons.html", context, status=status)
+
+
+def _posted_reasons(posted: Any) -> list[dict[str, str]]:
+    """The rows of the form in order (rows left empty are dropped: that is how one removes)."""
+    rows = []
+    for i in range(MAX_REASONS + BLANK_ROWS):
+        text = posted.get(f"text-{i}")
+        if not isinstance(text, str):
+            continue
+        purpose = posted.get(f"purpose-{i}")
+        rows.append({"purpose": str(purpose or ""), "text": text.replace("\r\n", "\n").strip()})
+    return rows
+
+
+async def save_reasons(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    rows = [row for row in _posted_reasons(form(request)) if row["text"]]
+    try:
+        if len(rows) > MAX_REASONS:
+            raise Invalid(f"Keep at most {MAX_REASONS} saved reasons.")
+        pairs = []
+        for row in rows:
+            if row["purpose"] not in ("return", "reject"):
+                raise Invalid("Choose for each reason whether it is for returning or rejecting.")
+            if len(row["text"]) > int(REASON["text"].max_len or 0):
+                raise Invalid(f"A reason is at most {REASON['text'].max_len} characters long.")
+            entry = check(row, REASON)
+            pairs.append((entry["purpose"], entry["text"]))
+        await workflow.replace_saved_reasons(relay, who, pairs)
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await reasons_page(request, rows=rows, error=exc, status=exc.status)
+    return redirect("/staff/reasons?done=reasons")
+
+
+# -- the thread of a case ---------------------------------------------------------------------
+
+
+async def thread_page(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    case_id = request.match_info["id"]
+    detail = await cases.case_detail(relay, who, case_id)
+    view = await workflow.thread(relay, who, case_id)
+    people = {str(p["id"]): p for p in detail["participants"]}  # type: ignore[attr-defined]
+    names = {p.id: p.display_name for p in await dashboard.practitioners(relay, who)}
+    entries = []
+    for entry in view["items"]:  # type: ignore[attr-defined]
+        events = [
+            {
+                **event,
+                "label": HISTORY.get(str(event["action"]), str(event["action"])),
+                "who": actor_name(str(event["actor"]), people),
+                "takeover_from": names.get(str(event["details"].get("takeover_from")), "")
+                if event["details"].get("takeover_from")
+                else "",
+            }
+            for event in entry["events"]
+            if event["action"] not in _NOT_IN_THREAD
+        ]
+        side = "harmed" if entry["to"]["role"] == "responsible" else "responsible"
+        entries.append({**entry, "events": events, "side": side})
+    context = {"case": detail, "entries": entries, "people": people}
+    return render(request, "staff/thread.html", context)
+
+
+# -- conference preparation -------------------------------------------------------------------
+
+
+def _meeting_values(meeting: dict[str, Any] | None) -> dict[str, Any]:
+    if not meeting:
+        return {"date": "", "time": "", "venue": "", "attendees": [], "practitioners": []}
+    starts = datetime.fromisoformat(str(meeting["starts_at"]))
+    return {
+        "date": starts.date().isoformat(),
+        "time": starts.strftime("%H:%M"),
+        "venue": meeting["venue"],
+        "attendees": list(meeting["attendees"]),
+        "practitioners": list(meeting["practitioners"]),
+        "notes": meeting.get("notes") or "",
+    }
+
+
+async def conference_page(
+    request: web.Request,
+    *,
+    values: dict[str, Any] | None = None,
+    error: DomainError | None = None,
+    error_at: str = "",
+    status: int = 200,
+) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    case_id = request.match_info["id"]
+    detail = await cases.case_detail(relay, who, case_id)
+    view = await conference.conference(relay, who, case_id)
+    staff_list = await dashboard.practitioners(relay, who)
+    people = {str(p["id"]): p for p in view["participants"]}  # type: ignore[attr-defined]
+    meeting: dict[str, Any] | None = view["meeting"]  # type: ignore[assignment]
+    principals = [p for p in people.values() if p["role"] != "supporter"]
+    context = {
+        "case": detail,
+        "conference": view,
+        "people": people,
+        "meeting": meeting,
+        "meeting_when": datetime.fromisoformat(str(meeting["starts_at"])).strftime(
+            "%A %-d %B %Y at %H:%M"
+        )
+        if meeting
+        else "",
+        "values": values or _meeting_values(meeting),
+        "practitioners": staff_list,
+        "step_labels": STEP_LABELS,
+        "both_consent": len(principals) >= 2 and all(p["meet_consent"] for p in principals),
+        "open_case": detail["status"] not in TERMINAL,
+        "done": DONE.get(request.query.get("done", "")),
+        "error": error,
+        "error_at": error_at,
+    }
+    return render(request, "staff/conference.html", context, status=status)
+
+
+def _back(case_id: str, done: str) -> web.Response:
+    return redirect(f"/staff/cases/{case_id}/conference?done={done}")
+
+
+async def meet_consent(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    case_id, pid = request.match_info["id"], request.match_info["pid"]
+    given = form(request).get("given")
+    try:
+        if given not in ("yes", "no"):
+            raise Invalid("Choose whether they agreed to meet.", field="given")
+        await conference.record_meet_consent(relay, who, case_id, pid, given == "yes")
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await conference_page(request, error=exc, error_at="consent", status=exc.status)
+    return _back(case_id, "meet_consent")
+
+
+def _ids(posted: Any, name: str) -> list[str]:
+    values = [str(v) for v in posted.getall(name, [])]
+    if len(values) > 20 or any(not v or len(v) > 64 for v in values):
+        raise Invalid(f"The list of {name} could not be read; reload the page.", field=name)
+    return list(dict.fromkeys(values))
+
+
+async def save_meeting(request: web.Request) -> web.Response:
+    relay, who = request.app[RELAY], staff(request)
+    case_id = request.match_info["id"]
+    posted = form(request)
+    values: dict[str, Any] = {
+        "date": str(posted.get("date", "")).strip(),
+        "time": str(posted.get("time", "")).strip(),
+        "venue": str(posted.get("venue", "")).strip(),
+        "notes": str(posted.get("notes", "")).replace("\r\n", "\n"),
+        "attendees": [],
+        "practitioners": [],
+    }
+    try:
+        values["attendees"] = _ids(posted, "attendees")
+        values["practitioners"] = _ids(posted, "practitioners")
+        try:
+            starts = datetime.strptime(f"{values['date']}T{values['time']}", "%Y-%m-%dT%H:%M")
+        except ValueError as exc:
+            raise Invalid("Give the date and the time of the meeting.", field="starts_at") from exc
+        if not values["venue"]:
+            raise Invalid("Say where the meeting takes place (a venue the hub chooses).")
+        if len(values["venue"]) > 200 or len(values["notes"]) > 2000:
+            raise Invalid("The venue is at most 200 characters and the notes 2,000.")
+        if not values["attendees"]:
+            raise Invalid("Choose who attends the meeting.", field="attendees")
+        meeting = conference.Meeting(
+            starts_at=starts,
+            venue=values["venue"],
+            attendees=tuple(values["attendees"]),
+            practitioners=tuple(values["practitioners"]),
+            notes=values["notes"],
+        )
+        await conference.save_meeting(relay, who, case_id, meeting)
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await conference_page(
+            request, values=values, error=exc, error_at="meeting", status=exc.status
+        )
+    return _back(case_id, "meeting")
+
+
+async def preparation(request: web.Request) -> web.Response:
+    """Record the dates of the preparation steps of one participant (changed ones only)."""
+    relay, who = request.app[RELAY], staff(request)
+    case_id, pid = request.match_info["id"], request.match_info["pid"]
+    posted = form(request)
+    try:
+        view = await conference.conference(relay, who, case_id)
+        person = next(
+            (p for p in view["participants"] if p["id"] == pid),  # type: ignore[attr-defined]
+            None,
+        )
+        if person is None:
+            raise NotFound()
+        current = {s["step"]: s["done_on"] for s in person["preparation"]}
+        changes = []
+        for step in conference.STEPS:
+            raw = str(posted.get(f"step-{step}", "")).strip()
+            if not raw or raw == current.get(step):
+                continue
+            try:
+                done_on = date.fromisoformat(raw).isoformat()
+            except ValueError as exc:
+                label = STEP_LABELS.get(step, step)
+                raise Invalid(f"The date for '{label}' is not a date.", field=step) from exc
+            changes.append((step, done_on))
+        for step, done_on in changes:
+            await conference.mark_step(relay, who, case_id, pid, step, done_on)
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await conference_page(request, error=exc, error_at="preparation", status=exc.status)
+    return _back(case_id, "preparation")
