@@ -16,7 +16,8 @@ from relay.domain.access import party_only
 from relay.domain.errors import Invalid
 from relay.keys import RELAY
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# ASCII: Python's \d also matches other scripts' digits, which time.fromisoformat refuses.
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$", re.ASCII)
 PASSPHRASE = F(str, min_len=10, max_len=1024)
 WINDOW = {
     "days": F(list, min_len=1, max_len=7),

@@ -66,12 +66,26 @@ def from_http(exc: web.HTTPException) -> web.Response:
     return response
 
 
+def _unavailable(exc: BaseException | None) -> BaseException | None:
+    """The storage failure in `exc` or behind it. On a full disk SQLite rolls the transaction
+    back by itself, so the ROLLBACK that follows fails ("no transaction is active") and the
+    disk error is only that exception's __context__."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        message = str(exc).lower()
+        if isinstance(exc, StorageUnavailable) or (
+            isinstance(exc, sqlite3.OperationalError) and any(m in message for m in _UNAVAILABLE)
+        ):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def storage_failure(exc: Exception) -> web.Response | None:
-    message = str(exc).lower()
-    if isinstance(exc, StorageUnavailable) or (
-        isinstance(exc, sqlite3.OperationalError) and any(m in message for m in _UNAVAILABLE)
-    ):
-        log.error("storage unavailable: %s", exc)
+    cause = _unavailable(exc)
+    if cause is not None:
+        log.error("storage unavailable: %s", cause)
         response = problem(503, "relay cannot save anything right now. Try again shortly.")
         response.headers["Retry-After"] = "30"
         return response

@@ -44,38 +44,48 @@ async def _open_session(
 
 
 class _Throttle:
-    """Failures per account: slowed after a few, locked (429) after more."""
+    """Failures per account: slowed after a few, locked (429) after more.
+
+    Guesses sent in parallel all pass `check()` before any of them is counted, so failures are
+    counted inside the write transaction, and a right password is let in only if the account
+    is not locked at the moment its session is written.
+    """
 
     def __init__(self, relay: Relay, kind: str, name: str) -> None:
         self.relay = relay
         self.key = hashlib.sha256(f"{kind}:{name.casefold()}".encode()).hexdigest()
 
-    async def check(self) -> int:
-        rows = await self.relay.db.reader.execute_fetchall(
+    def _still_locked(self, locked_until: str | None) -> None:
+        if locked_until is None:
+            return
+        until, now = datetime.fromisoformat(locked_until), self.relay.now()
+        if until > now:
+            raise TooManyAttempts(
+                "Too many failed sign-ins. Wait a while, then try again.",
+                retry_after=int((until - now).total_seconds()) + 1,
+            )
+
+    async def _row(self, conn: aiosqlite.Connection) -> tuple[int, str | None]:
+        rows = await conn.execute_fetchall(
             "SELECT failures, locked_until FROM login_attempts WHERE key = ?", (self.key,)
         )
-        if not rows:
-            return 0
-        failures, locked_until = rows[0]
-        now = self.relay.now()
-        if locked_until is not None:
-            until = datetime.fromisoformat(locked_until)
-            if until > now:
-                raise TooManyAttempts(
-                    "Too many failed sign-ins. Wait a while, then try again.",
-                    retry_after=int((until - now).total_seconds()) + 1,
-                )
-            return 0
-        return int(failures)
+        return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
 
-    async def failed(self, previous: int) -> None:
+    async def check(self) -> None:
+        """429 at once while locked, before spending a password hash on the attempt."""
+        _, locked_until = await self._row(self.relay.db.reader)
+        self._still_locked(locked_until)
+
+    async def failed(self) -> None:
         config = self.relay.config
-        failures = previous + 1
         now = self.relay.now()
-        locked = None
-        if failures >= config.login_lock_after:
-            locked = stamp(now + timedelta(seconds=config.login_lock_seconds))
         async with self.relay.db.write() as conn:
+            failures, locked_until = await self._row(conn)
+            self._still_locked(locked_until)  # locked meanwhile: answer like every locked try
+            failures = (0 if locked_until is not None else failures) + 1  # a lapsed lock resets
+            locked = None
+            if failures >= config.login_lock_after:
+                locked = stamp(now + timedelta(seconds=config.login_lock_seconds))
             await conn.execute(
                 "INSERT INTO login_attempts VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
                 "failures = excluded.failures, last_failure_at = excluded.last_failure_at, "
@@ -86,19 +96,22 @@ class _Throttle:
             await asyncio.sleep(config.login_delay_seconds)
 
     async def succeeded(self, conn: aiosqlite.Connection) -> None:
+        """Inside the login's write transaction: refuse (429) if locked since `check()`."""
+        _, locked_until = await self._row(conn)
+        self._still_locked(locked_until)
         await conn.execute("DELETE FROM login_attempts WHERE key = ?", (self.key,))
 
 
 async def staff_login(relay: Relay, username: str, password: str) -> Session:
     throttle = _Throttle(relay, "staff", username)
-    previous = await throttle.check()
+    await throttle.check()
     rows = await relay.db.reader.execute_fetchall(
         "SELECT id, role, password_hash FROM practitioners WHERE username = ? AND active = 1",
         (username,),
     )
     stored = rows[0]["password_hash"] if rows else None
     if not await relay.passwords.verify(stored, password):
-        await throttle.failed(previous)
+        await throttle.failed()
         raise Unauthorized("The username or password is not right.")
     staff_id, role = rows[0]["id"], rows[0]["role"]
     async with relay.db.write() as conn:
@@ -116,14 +129,14 @@ async def staff_login(relay: Relay, username: str, password: str) -> Session:
 
 async def party_login(relay: Relay, login: str, passphrase: str) -> Session:
     throttle = _Throttle(relay, "party", login)
-    previous = await throttle.check()
+    await throttle.check()
     rows = await relay.db.reader.execute_fetchall(
         "SELECT id, case_id, role, supports, passphrase_hash FROM participants WHERE login = ?",
         (login,),
     )
     stored = rows[0]["passphrase_hash"] if rows else None
     if not await relay.passwords.verify(stored, passphrase):
-        await throttle.failed(previous)
+        await throttle.failed()
         raise Unauthorized("The login or passphrase is not right.")
     return await _party_session(relay, rows[0]["id"], throttle)
 
@@ -156,6 +169,8 @@ async def party_activate(relay: Relay, code: str, passphrase: str) -> tuple[Sess
 
 async def authenticate(relay: Relay, token: str) -> tuple[Actor, str]:
     """The actor behind a session token, and the session's CSRF token; 401 if not valid."""
+    if not token.isascii():  # ours are URL-safe base64; other bytes could not even be hashed
+        raise Unauthorized("Please sign in.")
     digest = token_hash(token)
     rows = await relay.db.reader.execute_fetchall(
         "SELECT kind, subject_id, csrf_token, expires_at, revoked_at FROM sessions "
