@@ -1,0 +1,124 @@
+"""A normalised copy of an item's text that remembers where each character came from.
+
+Detectors run on the copy and report spans in it; `Normalised.original_span` turns those back
+into code-point offsets into the text the sender wrote. The rules, applied one character at a
+time so the offset map stays exact:
+
+- format characters (zero-width space/joiner, soft hyphen, bidi marks: category Cf) are dropped,
+  because senders use them to split "07700\u200b900123" past a naive matcher;
+- any decimal digit from any script ("٠٧", fullwidth "０７") becomes its ASCII digit;
+- typographic quotes become ' or ", every dash and minus sign becomes "-", every space
+  separator becomes " " and Unicode line/paragraph separators become "\n";
+- anything else outside ASCII is NFKC-folded ("＠" -> "@", ligatures split into letters).
+
+`text` keeps case (a few rules look at capitals); `lower` is the same text in lower case,
+character for character, so most patterns can be compiled without IGNORECASE, which makes
+Python's regex engine several times slower on long alternations.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_PUNCT_MAP = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u02bc": "'",
+    "\u2032": "'",
+    "\u00b4": "'",
+    "`": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u2033": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\ufe63": "-",
+    "\uff0d": "-",
+    "\u2028": "\n",
+    "\u2029": "\n",
+    "\u0085": "\n",
+}
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=4096)
+def _fold(ch: str) -> str:
+    """The replacement for one non-ASCII character (possibly empty or several characters)."""
+    mapped = _PUNCT_MAP.get(ch)
+    if mapped is not None:
+        return mapped
+    category = unicodedata.category(ch)
+    if category == "Cf":
+        return ""
+    if category == "Zs":
+        return " "
+    digit = unicodedata.decimal(ch, None)
+    if digit is not None:
+        return str(digit)
+    folded = unicodedata.normalize("NFKC", ch)
+    # NFKC can produce characters that have their own mapping (e.g. a fullwidth dash).
+    return "".join(_PUNCT_MAP.get(c, c) for c in folded)
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """`text` is the normalised copy; `origin[i]` is the original index of `text[i]`.
+
+    `origin` is None when the copy is identical to the original (the common ASCII case), so
+    plain letters pay nothing for the map.
+    """
+
+    original: str
+    text: str
+    lower: str
+    origin: tuple[int, ...] | None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the half-open span [start, end) of `text` back to the original text."""
+        if self.origin is None:
+            return start, end
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def normalise(text: str) -> Normalised:
+    """Return the normalised copy of `text` with its offset map."""
+    if text.isascii():
+        return Normalised(text, text, text.lower(), None)
+    out: list[str] = []
+    origin: list[int] = []
+    done = 0  # text[:done] is copied to `out`
+    for m in _NON_ASCII.finditer(text):
+        index = m.start()
+        folded = _fold(m.group())
+        if folded == m.group():
+            continue  # "£", "é": kept as they are, offsets unchanged
+        out.append(text[done:index])
+        origin.extend(range(done, index))
+        out.append(folded)
+        origin.extend([index] * len(folded))
+        done = index + 1
+    if not out:
+        lower = text.lower()
+        if len(lower) == len(text):
+            return Normalised(text, text, lower, None)
+    out.append(text[done:])
+    origin.extend(range(done, len(text)))
+    result = "".join(out)
+    lower = result.lower()
+    if len(lower) != len(result):
+        # "İ".lower() is two characters; such a character stays as it is in `lower`.
+        lower = "".join(c if len(low := c.lower()) != 1 else low for c in result)
+    return Normalised(text, result, lower, tuple(origin))
