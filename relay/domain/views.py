@@ -147,11 +147,17 @@ async def queue(
         raise Invalid(f"state must be one of {', '.join(sorted(QUEUE_STATES))}.", field="state")
     where = ["state IN ('pending', 'countersign')" if state is None else "state = ?"]
     args: list[object] = [] if state is None else [state]
+    # For the default queue, walk the partial index `items_awaiting` in page order and filter
+    # by case on the way: the unary `+` stops SQLite from choosing `items_by_case` instead,
+    # which reads every item the case ever had and sorts them (a volunteer's first page took
+    # 0.5 s at 1M stored items, 0.5 ms with this; see bench/README.md).
+    case_column = "+case_id" if state is None else "case_id"
     if case_id is not None:
-        where.append("case_id = ?")
+        where.append(f"{case_column} = ?")
         args.append(case_id)
     if not staff.is_specialist:
-        where.append("case_id IN (SELECT case_id FROM case_assignments WHERE practitioner_id = ?)")
+        assigned = "IN (SELECT case_id FROM case_assignments WHERE practitioner_id = ?)"
+        where.append(f"{case_column} {assigned}")
         args.append(staff.id)
     async with relay.db.write() as conn:
         if case_id is not None and not await may_see_case(conn, staff, case_id):
