@@ -26,11 +26,13 @@ run: install
 	fi
 	$(BIN)/relay serve
 
-## make test: the whole suite (browser tests included when chromium is installed)
+## make test: lint, then the suite on both cores, then the browser tests (they skip cleanly
+## when Debian's chromium is missing). Long fuzzing: $(BIN)/pytest -m slow
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 -m "not browser and not slow"
+	$(BIN)/pytest -q -m browser
 
 lint: install
 	$(BIN)/ruff check .
