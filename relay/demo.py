@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from relay.domain import cases, items, participants, sessions
+from relay.domain import cases, gates, items, participants, sessions
 from relay.domain.actors import Staff
 from relay.domain.hub import Relay
 
@@ -69,11 +69,11 @@ async def create_demo(relay: Relay) -> list[str]:
         supports=None,
     )
     for person in (harmed, responsible):
-        await cases.record_consent(relay, specialist, case.id, person.id, True)
-        await cases.record_assessment(
+        await gates.record_consent(relay, specialist, case.id, person.id, True)
+        await gates.record_assessment(
             relay, specialist, case.id, person.id, "safe", "Demo assessment."
         )
-    await cases.record_admission(relay, specialist, case.id, "Demo admission.")
+    await gates.record_admission(relay, specialist, case.id, "Demo admission.")
     await cases.activate(relay, specialist, case.id)
     lines = [f"Demo case {case.id} is active.", ""]
     lines.append(f"Practitioner (volunteer): username {volunteer}  password {volunteer_password}")

@@ -35,7 +35,7 @@ from relay.api.staff import (
 from relay.api.validation import F, choice
 from relay.api.workflow import CLOSE, MEETING, REASON
 from relay.domain import attachments, conference, workflow
-from relay.domain.cases import GATES
+from relay.domain.gates import GATES
 from relay.domain.items import MAX_NOTE
 from relay.domain.views import QUEUE_STATES
 

@@ -8,7 +8,7 @@ from moderation.redaction import DEFAULT_REPLACEMENT, Span
 from relay.api.auth import actor
 from relay.api.validation import F, body, check, check_value, choice, query
 from relay.audit import AuditLog
-from relay.domain import cases, items, participants, sessions, views
+from relay.domain import cases, gates, items, participants, sessions, views
 from relay.domain.access import case_row, staff_only
 from relay.domain.errors import Invalid
 from relay.domain.items import MAX_CONTENT_NOTE, MAX_NOTE, MAX_TEXT
@@ -151,7 +151,7 @@ async def consent(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     data = await body(request, {"given": F(bool)})
-    await cases.record_consent(
+    await gates.record_consent(
         request.app[RELAY],
         who,
         request.match_info["id"],
@@ -168,7 +168,7 @@ async def assessment(request: web.Request) -> web.Response:
         request,
         {"outcome": F(str, choices=choice("safe", "unsafe")), "notes": F(str, max_len=MAX_NOTE)},
     )
-    result = await cases.record_assessment(
+    result = await gates.record_assessment(
         request.app[RELAY],
         who,
         request.match_info["id"],
@@ -183,7 +183,7 @@ async def supporter_access(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     data = await body(request, {"read": F(bool)})
-    await cases.set_supporter_access(
+    await gates.set_supporter_access(
         request.app[RELAY], who, request.match_info["id"], request.match_info["pid"], data["read"]
     )
     return _json({"participant": request.match_info["pid"], "supporter_read": data["read"]})
@@ -193,7 +193,7 @@ async def admission(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     data = await body(request, {"notes": F(str, max_len=MAX_NOTE)})
-    await cases.record_admission(request.app[RELAY], who, request.match_info["id"], data["notes"])
+    await gates.record_admission(request.app[RELAY], who, request.match_info["id"], data["notes"])
     return _json({"case_id": request.match_info["id"], "admission": True})
 
 

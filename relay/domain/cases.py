@@ -9,20 +9,13 @@ from dataclasses import dataclass
 import aiosqlite
 
 from relay.crypto import new_data_key
-from relay.domain import delivery
+from relay.domain import delivery, gates
 from relay.domain.access import TERMINAL, case_row, specialist_only, staff_only
 from relay.domain.actors import Actor, Party
-from relay.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from relay.domain.errors import Conflict, Forbidden, Invalid
 from relay.domain.hub import Relay, new_id, stamp
 
 OUTCOMES = ("questions_answered", "apology_given", "agreement", "no_outcome")
-GATES = (
-    "consent_harmed",
-    "consent_responsible",
-    "admission",
-    "assessment_harmed",
-    "assessment_responsible",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,28 +78,11 @@ async def list_cases(relay: Relay, actor: Actor) -> list[CaseSummary]:
     return [CaseSummary(*row) for row in rows]
 
 
-async def gates(conn: aiosqlite.Connection, case: aiosqlite.Row) -> dict[str, bool]:
-    """Which activation gates hold for the case right now."""
-    result = dict.fromkeys(GATES, False)
-    result["admission"] = case["admission_at"] is not None
-    principals = await conn.execute_fetchall(
-        "SELECT p.role, p.consent, (SELECT outcome FROM assessments a "
-        "WHERE a.participant_id = p.id ORDER BY a.assessed_at DESC, a.rowid DESC LIMIT 1) "
-        "FROM participants p "
-        "WHERE p.case_id = ? AND p.role IN ('harmed', 'responsible')",
-        (case["id"],),
-    )
-    for role, consent, outcome in principals:
-        result[f"consent_{role}"] = consent == 1
-        result[f"assessment_{role}"] = outcome == "safe"
-    return result
-
-
 async def case_detail(relay: Relay, actor: Actor, case_id: str) -> dict[str, object]:
     staff_only(actor)
     conn = relay.db.reader
     case = await case_row(conn, actor, case_id)
-    held = await gates(conn, case)
+    held = await gates.gates_held(conn, case)
     people = await conn.execute_fetchall(
         "SELECT id, role, alias, supports, activated_at, consent, supporter_read, withdrawn_at "
         "FROM participants WHERE case_id = ? ORDER BY created_at",
@@ -134,7 +110,7 @@ async def case_detail(relay: Relay, actor: Actor, case_id: str) -> dict[str, obj
         "risk_level": case["risk_level"],
         "crime_reference": crime_reference,
         "gates": held,
-        "missing": [gate for gate in GATES if not held[gate]],
+        "missing": [gate for gate in gates.GATES if not held[gate]],
         "participants": [
             {
                 "id": p["id"],
@@ -179,141 +155,12 @@ async def assign(relay: Relay, actor: Actor, case_id: str, username: str) -> Non
         )
 
 
-async def _participant(
-    conn: aiosqlite.Connection, case_id: str, participant_id: str
-) -> aiosqlite.Row:
-    rows = await conn.execute_fetchall(
-        "SELECT * FROM participants WHERE id = ? AND case_id = ?", (participant_id, case_id)
-    )
-    if not rows:
-        raise NotFound()
-    return rows[0]
-
-
-def _open_case(case: aiosqlite.Row) -> None:
+def ensure_open(case: aiosqlite.Row) -> None:
     if case["status"] in TERMINAL:
         raise Conflict(f"The case is {case['status']}; nothing more can be recorded.")
 
 
-async def record_consent(
-    relay: Relay, actor: Actor, case_id: str, participant_id: str, given: bool
-) -> None:
-    staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        case = await case_row(conn, staff, case_id)
-        _open_case(case)
-        person = await _participant(conn, case_id, participant_id)
-        if person["role"] == "supporter":
-            raise Conflict("Consent is recorded for the person harmed and the person responsible.")
-        if not given and case["status"] == "active":
-            raise Conflict("The case is active: to stop it, record a withdrawal instead.")
-        now = relay.now()
-        await conn.execute(
-            "UPDATE participants SET consent = ?, consent_at = ? WHERE id = ?",
-            (int(given), stamp(now), participant_id),
-        )
-        await relay.audit.append(
-            conn,
-            at=now,
-            actor=staff.label,
-            action="gate.consent",
-            case_id=case_id,
-            subject=participant_id,
-            given=given,
-        )
-
-
-async def record_assessment(
-    relay: Relay, actor: Actor, case_id: str, participant_id: str, outcome: str, notes: str
-) -> dict[str, object]:
-    staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        case = await case_row(conn, staff, case_id)
-        _open_case(case)
-        person = await _participant(conn, case_id, participant_id)
-        if person["role"] == "supporter":
-            raise Conflict("Assessments are recorded for the two principal participants.")
-        cipher = await relay.cipher(conn, case_id)
-        assessment_id = new_id("asm")
-        now = relay.now()
-        await conn.execute(
-            "INSERT INTO assessments VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                assessment_id,
-                case_id,
-                participant_id,
-                outcome,
-                cipher.seal("assessments", assessment_id, "notes", notes),
-                staff.id,
-                stamp(now),
-            ),
-        )
-        await relay.audit.append(
-            conn,
-            at=now,
-            actor=staff.label,
-            action="gate.assessment",
-            case_id=case_id,
-            subject=participant_id,
-            outcome=outcome,
-        )
-        status = case["status"]
-        if outcome == "unsafe" and status == "active":
-            await _set_status(relay, conn, staff.label, case_id, "paused", reason="unsafe")
-            status = "paused"
-    return {"id": assessment_id, "outcome": outcome, "case_status": status}
-
-
-async def record_admission(relay: Relay, actor: Actor, case_id: str, notes: str) -> None:
-    staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        case = await case_row(conn, staff, case_id)
-        _open_case(case)
-        cipher = await relay.cipher(conn, case_id)
-        now = relay.now()
-        await conn.execute(
-            "UPDATE cases SET admission_at = ?, admission_notes = ?, updated_at = ? WHERE id = ?",
-            (
-                stamp(now),
-                cipher.seal("cases", case_id, "admission_notes", notes),
-                stamp(now),
-                case_id,
-            ),
-        )
-        await relay.audit.append(
-            conn,
-            at=now,
-            actor=staff.label,
-            action="gate.admission",
-            case_id=case_id,
-            subject=case_id,
-        )
-
-
-async def set_supporter_access(
-    relay: Relay, actor: Actor, case_id: str, principal_id: str, read: bool
-) -> None:
-    staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        await case_row(conn, staff, case_id)
-        person = await _participant(conn, case_id, principal_id)
-        if person["role"] == "supporter":
-            raise Conflict("Name the principal participant whose permission this records.")
-        await conn.execute(
-            "UPDATE participants SET supporter_read = ? WHERE id = ?", (int(read), principal_id)
-        )
-        await relay.audit.append(
-            conn,
-            at=relay.now(),
-            actor=staff.label,
-            action="case.supporter_access",
-            case_id=case_id,
-            subject=principal_id,
-            read=read,
-        )
-
-
-async def _set_status(
+async def set_status(
     relay: Relay,
     conn: aiosqlite.Connection,
     actor_label: str,
@@ -345,11 +192,11 @@ async def activate(relay: Relay, actor: Actor, case_id: str) -> str:
         case = await case_row(conn, staff, case_id)
         if case["status"] not in ("intake", "paused"):
             raise Conflict(f"A case that is {case['status']} cannot be activated.")
-        held = await gates(conn, case)
-        missing = [gate for gate in GATES if not held[gate]]
+        held = await gates.gates_held(conn, case)
+        missing = [gate for gate in gates.GATES if not held[gate]]
         if missing:
             raise Conflict("The case cannot start until every gate is met.", missing=missing)
-        await _set_status(relay, conn, staff.label, case_id, "active")
+        await set_status(relay, conn, staff.label, case_id, "active")
         await delivery.release(relay, conn, case_id)
     return "active"
 
@@ -360,7 +207,7 @@ async def pause(relay: Relay, actor: Actor, case_id: str) -> str:
         case = await case_row(conn, staff, case_id)
         if case["status"] != "active":
             raise Conflict(f"Only an active case can be paused; this one is {case['status']}.")
-        await _set_status(relay, conn, staff.label, case_id, "paused")
+        await set_status(relay, conn, staff.label, case_id, "paused")
     return "paused"
 
 
@@ -383,7 +230,7 @@ async def close(
         raise Invalid("'no_outcome' cannot be combined with other outcomes.", field="outcomes")
     async with relay.db.write() as conn:
         case = await case_row(conn, staff, case_id)
-        _open_case(case)
+        ensure_open(case)
         await delivery.halt_case(relay, conn, case_id)
         terms = None
         if agreement_terms:
@@ -393,7 +240,7 @@ async def close(
             "UPDATE cases SET outcomes = ?, agreement_terms = ? WHERE id = ?",
             (json.dumps(sorted(set(outcomes))) if outcomes else None, terms, case_id),
         )
-        await _set_status(
+        await set_status(
             relay, conn, staff.label, case_id, "closed", outcomes=sorted(set(outcomes))
         )
     return "closed"
@@ -403,12 +250,12 @@ async def withdraw(relay: Relay, actor: Actor, case_id: str, participant_id: str
     """A principal leaves the process: every undelivered item halts for good."""
     async with relay.db.write() as conn:
         case = await case_row(conn, actor, case_id)
-        person = await _participant(conn, case_id, participant_id)
+        person = await gates.participant(conn, case_id, participant_id)
         if person["role"] == "supporter":
             raise Conflict("A supporter cannot withdraw; the person they support can.")
         if isinstance(actor, Party) and actor.id != participant_id:
             raise Forbidden("Only the person themself, or a practitioner, can withdraw them.")
-        _open_case(case)
+        ensure_open(case)
         now = relay.now()
         await delivery.halt_case(relay, conn, case_id)
         await conn.execute(
@@ -417,7 +264,5 @@ async def withdraw(relay: Relay, actor: Actor, case_id: str, participant_id: str
         await conn.execute(
             "UPDATE cases SET withdrawn_by = ? WHERE id = ?", (participant_id, case_id)
         )
-        await _set_status(
-            relay, conn, actor.label, case_id, "withdrawn", participant=participant_id
-        )
+        await set_status(relay, conn, actor.label, case_id, "withdrawn", participant=participant_id)
     return "withdrawn"

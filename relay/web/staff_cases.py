@@ -8,7 +8,16 @@ from aiohttp import web
 
 from relay.api.staff import CASE, LOGIN, PARTICIPANT, TEXT
 from relay.api.validation import F, choice
-from relay.domain import attachments, cases, dashboard, items, participants, sessions, workflow
+from relay.domain import (
+    attachments,
+    cases,
+    dashboard,
+    gates,
+    items,
+    participants,
+    sessions,
+    workflow,
+)
 from relay.domain.actors import Staff
 from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
 from relay.domain.items import MAX_NOTE
@@ -183,7 +192,7 @@ def case_action(action: CaseAction) -> Callable[[web.Request], Awaitable[web.Res
 async def consent(request: web.Request, who: Staff, case_id: str) -> str:
     given = fields(request, GIVEN)["given"] == "yes"
     pid = request.match_info["pid"]
-    await cases.record_consent(request.app[RELAY], who, case_id, pid, given)
+    await gates.record_consent(request.app[RELAY], who, case_id, pid, given)
     return "consent"
 
 
@@ -191,7 +200,7 @@ async def consent(request: web.Request, who: Staff, case_id: str) -> str:
 async def assessment(request: web.Request, who: Staff, case_id: str) -> str:
     data = fields(request, ASSESSMENT)
     pid = request.match_info["pid"]
-    await cases.record_assessment(
+    await gates.record_assessment(
         request.app[RELAY], who, case_id, pid, data["outcome"], data["notes"]
     )
     return "assessment"
@@ -201,14 +210,14 @@ async def assessment(request: web.Request, who: Staff, case_id: str) -> str:
 async def supporter_access(request: web.Request, who: Staff, case_id: str) -> str:
     read = fields(request, GIVEN)["given"] == "yes"
     pid = request.match_info["pid"]
-    await cases.set_supporter_access(request.app[RELAY], who, case_id, pid, read)
+    await gates.set_supporter_access(request.app[RELAY], who, case_id, pid, read)
     return "supporter"
 
 
 @case_action
 async def admission(request: web.Request, who: Staff, case_id: str) -> str:
     data = fields(request, NOTES)
-    await cases.record_admission(request.app[RELAY], who, case_id, data["notes"])
+    await gates.record_admission(request.app[RELAY], who, case_id, data["notes"])
     return "admission"
 
 
