@@ -26,8 +26,15 @@ WINDOW = {
 }
 
 
+PARTY_ACTIVATE = {"code": F(str, min_len=1, max_len=64), "passphrase": PASSPHRASE}
+PARTY_LOGIN = {"login": F(str, min_len=1, max_len=64), "passphrase": F(str, max_len=1024)}
+WRITE = {"kind": F(str, choices=choice("letter", "message")), "body": TEXT}
+REVISE = {"body": TEXT}
+PREFERENCES = {"read_receipts": F(bool), "delivery_window": F(dict, nullable=True)}
+
+
 async def activate(request: web.Request) -> web.Response:
-    data = await body(request, {"code": F(str, min_len=1, max_len=64), "passphrase": PASSPHRASE})
+    data = await body(request, PARTY_ACTIVATE)
     session, login = await sessions.party_activate(
         request.app[RELAY], data["code"], data["passphrase"]
     )
@@ -35,9 +42,7 @@ async def activate(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
-    data = await body(
-        request, {"login": F(str, min_len=1, max_len=64), "passphrase": F(str, max_len=1024)}
-    )
+    data = await body(request, PARTY_LOGIN)
     session = await sessions.party_login(request.app[RELAY], data["login"], data["passphrase"])
     return web.json_response({"token": session.token, "role": session.role})
 
@@ -48,7 +53,7 @@ async def me(request: web.Request) -> web.Response:
 
 async def write(request: web.Request) -> web.Response:
     who = party_only(actor(request))
-    data = await body(request, {"kind": F(str, choices=choice("letter", "message")), "body": TEXT})
+    data = await body(request, WRITE)
     result = await items.write_item(request.app[RELAY], who, kind=data["kind"], body=data["body"])
     return web.json_response({"id": result["id"], "state": result["state"]}, status=201)
 
@@ -59,7 +64,7 @@ async def my_items(request: web.Request) -> web.Response:
 
 async def revise(request: web.Request) -> web.Response:
     who = party_only(actor(request))
-    data = await body(request, {"body": TEXT})
+    data = await body(request, REVISE)
     result = await items.revise_item(
         request.app[RELAY], who, request.match_info["id"], data["body"]
     )
@@ -113,10 +118,7 @@ def parse_window(raw: dict[str, object]) -> DeliveryWindow:
 
 async def put_preferences(request: web.Request) -> web.Response:
     who = party_only(actor(request))
-    data = await body(
-        request,
-        {"read_receipts": F(bool), "delivery_window": F(dict, nullable=True)},
-    )
+    data = await body(request, PREFERENCES)
     raw = data["delivery_window"]
     window = None if raw is None else parse_window(raw)
     result = await portal.set_preferences(request.app[RELAY], who, data["read_receipts"], window)

@@ -57,6 +57,21 @@ QUEUE = {
 }
 
 
+ASSIGN = {"practitioner": F(str, min_len=1, max_len=64)}
+CONSENT = {"given": F(bool)}
+ASSESSMENT = {
+    "outcome": F(str, choices=choice("safe", "unsafe")),
+    "notes": F(str, max_len=MAX_NOTE),
+}
+SUPPORTER_ACCESS = {"read": F(bool)}
+ADMISSION = {"notes": F(str, max_len=MAX_NOTE)}
+PAPER_LETTER = {
+    "on_behalf_of": F(str, min_len=1, max_len=64),
+    "kind": F(str, choices=choice("letter", "message")),
+    "body": TEXT,
+}
+
+
 def _json(data: object, status: int = 200) -> web.Response:
     return web.json_response(data, status=status)
 
@@ -108,7 +123,7 @@ async def get_case(request: web.Request) -> web.Response:
 async def assign(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, {"practitioner": F(str, min_len=1, max_len=64)})
+    data = await body(request, ASSIGN)
     await cases.assign(request.app[RELAY], who, request.match_info["id"], data["practitioner"])
     return _json({"case_id": request.match_info["id"], "assigned": data["practitioner"]})
 
@@ -150,7 +165,7 @@ async def reveal_contact(request: web.Request) -> web.Response:
 async def consent(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, {"given": F(bool)})
+    data = await body(request, CONSENT)
     await gates.record_consent(
         request.app[RELAY],
         who,
@@ -164,10 +179,7 @@ async def consent(request: web.Request) -> web.Response:
 async def assessment(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(
-        request,
-        {"outcome": F(str, choices=choice("safe", "unsafe")), "notes": F(str, max_len=MAX_NOTE)},
-    )
+    data = await body(request, ASSESSMENT)
     result = await gates.record_assessment(
         request.app[RELAY],
         who,
@@ -182,7 +194,7 @@ async def assessment(request: web.Request) -> web.Response:
 async def supporter_access(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, {"read": F(bool)})
+    data = await body(request, SUPPORTER_ACCESS)
     await gates.set_supporter_access(
         request.app[RELAY], who, request.match_info["id"], request.match_info["pid"], data["read"]
     )
@@ -192,7 +204,7 @@ async def supporter_access(request: web.Request) -> web.Response:
 async def admission(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, {"notes": F(str, max_len=MAX_NOTE)})
+    data = await body(request, ADMISSION)
     await gates.record_admission(request.app[RELAY], who, request.match_info["id"], data["notes"])
     return _json({"case_id": request.match_info["id"], "admission": True})
 
@@ -221,14 +233,7 @@ async def withdraw(request: web.Request) -> web.Response:
 async def paper_letter(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(
-        request,
-        {
-            "on_behalf_of": F(str, min_len=1, max_len=64),
-            "kind": F(str, choices=choice("letter", "message")),
-            "body": TEXT,
-        },
-    )
+    data = await body(request, PAPER_LETTER)
     result = await items.write_item(
         request.app[RELAY],
         who,

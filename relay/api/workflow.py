@@ -30,6 +30,11 @@ MEETING = {
 }
 
 
+REASONS = {"reasons": F(list, max_len=100)}
+MEET_CONSENT = {"given": F(bool)}
+PREPARATION = {"step": F(str, choices=frozenset(conference.STEPS)), "done_on": F(str, max_len=10)}
+
+
 def _strings(values: list[object], name: str) -> tuple[str, ...]:
     if any(not isinstance(v, str) or not v or len(v) > 64 for v in values):
         raise Invalid(f"{name} must be a list of ids.", field=name)
@@ -44,7 +49,7 @@ async def get_reasons(request: web.Request) -> web.Response:
 async def put_reasons(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, {"reasons": F(list, max_len=100)})
+    data = await body(request, REASONS)
     pairs = []
     for raw in data["reasons"]:
         if not isinstance(raw, dict):
@@ -85,7 +90,7 @@ async def get_conference(request: web.Request) -> web.Response:
 async def meet_consent(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, {"given": F(bool)})
+    data = await body(request, MEET_CONSENT)
     await conference.record_meet_consent(
         request.app[RELAY],
         who,
@@ -120,10 +125,7 @@ async def put_meeting(request: web.Request) -> web.Response:
 async def preparation(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(
-        request,
-        {"step": F(str, choices=frozenset(conference.STEPS)), "done_on": F(str, max_len=10)},
-    )
+    data = await body(request, PREPARATION)
     try:
         done_on = date.fromisoformat(data["done_on"]).isoformat()
     except ValueError as exc:
