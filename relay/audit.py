@@ -15,6 +15,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from relay.storage import fetch_all
+
 GENESIS = "0" * 64
 
 
@@ -83,9 +85,7 @@ class AuditLog:
         **details: object,
     ) -> int:
         """Append one event; call inside the write transaction of the change it records."""
-        rows = await conn.execute_fetchall(
-            "SELECT seq, mac FROM audit_events ORDER BY seq DESC LIMIT 1"
-        )
+        rows = await fetch_all(conn, "SELECT seq, mac FROM audit_events ORDER BY seq DESC LIMIT 1")
         seq, prev = (rows[0][0] + 1, rows[0][1]) if rows else (1, GENESIS)
         when = at.isoformat(timespec="microseconds")
         body = json.dumps(details, separators=(",", ":"), sort_keys=True)
@@ -131,5 +131,5 @@ class AuditLog:
             query, arg = base + "WHERE case_id = ? ORDER BY seq", case_id
         else:
             raise ValueError("events() needs a case_id or a subject")
-        rows = await conn.execute_fetchall(query, (arg,))
+        rows = await fetch_all(conn, query, (arg,))
         return [AuditEvent(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]

@@ -14,18 +14,20 @@ from typing import TypeVar
 import click
 
 from relay.app import open_relay
+from relay.audit import VerifyResult
 from relay.config import Config, ConfigError
 from relay.crypto import KeyProblem, KeyStore
 from relay.domain.hub import Relay
 from relay.domain.sessions import add_practitioner
 from relay.passwords import MIN_PASSWORD
+from relay.storage import fetch_all
 
 T = TypeVar("T")
 
 
 def _config(**overrides: object) -> Config:
     try:
-        return Config.from_env(**overrides)
+        return Config.from_env(None, **overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -163,8 +165,8 @@ def keys_rotate() -> None:
 
     async def work(relay: Relay) -> tuple[int, set[int], int]:
         total = (
-            await relay.db.reader.execute_fetchall(
-                "SELECT COUNT(*) FROM cases WHERE data_key IS NOT NULL"
+            await fetch_all(
+                relay.db.reader, "SELECT COUNT(*) FROM cases WHERE data_key IS NOT NULL"
             )
         )[0][0]
         with click.progressbar(length=total, label="Re-wrapping data keys", file=sys.stderr) as bar:
@@ -188,7 +190,7 @@ def audit() -> None:
 def audit_verify() -> None:
     """Recompute the chain; exit 1 naming the first bad event."""
 
-    async def work(relay: Relay):  # type: ignore[no-untyped-def]
+    async def work(relay: Relay) -> VerifyResult:
         return await relay.audit.verify(relay.db.reader)
 
     result = _run(work)

@@ -7,6 +7,7 @@ import secrets
 from relay.domain import cases, gates, items, participants, sessions
 from relay.domain.actors import Staff
 from relay.domain.hub import Relay
+from relay.storage import fetch_all
 
 
 def _passphrase() -> str:
@@ -15,9 +16,10 @@ def _passphrase() -> str:
 
 
 async def create_demo(relay: Relay) -> list[str]:
-    rows = await relay.db.reader.execute_fetchall(
+    rows = await fetch_all(
+        relay.db.reader,
         "SELECT id, username FROM practitioners WHERE role = 'specialist' ORDER BY created_at "
-        "LIMIT 1"
+        "LIMIT 1",
     )
     if not rows:
         raise RuntimeError("run `relay init` first")

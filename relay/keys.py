@@ -8,5 +8,5 @@ from relay.domain.actors import Actor
 from relay.domain.hub import Relay
 
 RELAY = web.AppKey("relay", Relay)
-ACTOR = web.RequestKey("actor", Actor)  # type: ignore[arg-type]
+ACTOR: web.RequestKey[Actor] = web.RequestKey("actor")
 CSRF = web.RequestKey("csrf", str)

@@ -11,13 +11,14 @@ import aiosqlite
 from relay.api.idempotency import RETENTION as IDEMPOTENCY_RETENTION
 from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay, stamp
+from relay.storage import fetch_all
 
 
 async def rotate_keys(relay: Relay, progress: Callable[[int], None] | None = None) -> int:
     """Add a new master key and re-wrap every case's data key under it; return the count."""
     new_id = relay.keys.add_master()
-    rows = await relay.db.reader.execute_fetchall(
-        "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id"
+    rows = await fetch_all(
+        relay.db.reader, "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id"
     )
     done = 0
     batch = 200
@@ -41,9 +42,7 @@ async def rotate_keys(relay: Relay, progress: Callable[[int], None] | None = Non
 
 
 async def master_keys_in_use(relay: Relay) -> set[int]:
-    rows = await relay.db.reader.execute_fetchall(
-        "SELECT data_key FROM cases WHERE data_key IS NOT NULL"
-    )
+    rows = await fetch_all(relay.db.reader, "SELECT data_key FROM cases WHERE data_key IS NOT NULL")
     return {relay.keys.wrapped_with(row[0]) for row in rows}
 
 
@@ -54,7 +53,8 @@ async def run_retention(relay: Relay) -> list[str]:
     deleted, and secure_delete overwrites the pages); the audit chain stays and still verifies.
     """
     cutoff = relay.now() - timedelta(days=relay.config.retention_days)
-    due = await relay.db.reader.execute_fetchall(
+    due = await fetch_all(
+        relay.db.reader,
         "SELECT id FROM cases WHERE status IN ('closed', 'withdrawn') AND shredded_at IS NULL "
         "AND ended_at IS NOT NULL AND ended_at <= ? ORDER BY ended_at",
         (stamp(cutoff),),

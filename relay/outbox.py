@@ -18,6 +18,7 @@ from datetime import timedelta
 from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay, stamp
 from relay.mailer import MAX_ATTEMPTS, Mailer, MailError, backoff_seconds, build_notification
+from relay.storage import fetch_all
 
 log = logging.getLogger("relay.outbox")
 POLL_SECONDS = 1.0
@@ -33,9 +34,7 @@ class SendReport:
 async def _address(relay: Relay, case_id: str, participant_id: str) -> str:
     conn = relay.db.reader
     cipher = await relay.cipher(conn, case_id)
-    rows = await conn.execute_fetchall(
-        "SELECT vault FROM participants WHERE id = ?", (participant_id,)
-    )
+    rows = await fetch_all(conn, "SELECT vault FROM participants WHERE id = ?", (participant_id,))
     vault = cipher.open_json("participants", participant_id, "vault", rows[0][0])
     assert isinstance(vault, dict)
     return str(vault.get("email") or "")
@@ -63,7 +62,8 @@ async def _deliver(
 async def send_due(relay: Relay, mailer: Mailer, limit: int = 50) -> SendReport:
     """Send every queued notification that is due and whose case is active."""
     now = relay.now()
-    due = await relay.db.reader.execute_fetchall(
+    due = await fetch_all(
+        relay.db.reader,
         "SELECT n.id, n.case_id, n.participant_id, n.attempts FROM notifications n "
         "JOIN cases c ON c.id = n.case_id WHERE n.state = 'queued' AND n.next_attempt_at <= ? "
         "AND c.status = 'active' ORDER BY n.next_attempt_at LIMIT ?",

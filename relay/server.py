@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -22,7 +23,9 @@ log = logging.getLogger("relay.server")
 RETENTION_EVERY = 6 * 3600.0
 
 
-async def _every(seconds: float, stop: asyncio.Event, work, name: str) -> None:  # type: ignore[no-untyped-def]
+async def _every(
+    seconds: float, stop: asyncio.Event, work: Callable[[], Awaitable[object]], name: str
+) -> None:
     while not stop.is_set():
         try:
             await work()
@@ -37,7 +40,7 @@ async def serve(config: Config) -> None:
     mailer = Mailer(MailSettings.from_env(os.environ))
     stop = asyncio.Event()
 
-    async def background(app: web.Application):  # type: ignore[no-untyped-def]
+    async def background(app: web.Application) -> AsyncIterator[None]:
         relay = app[RELAY]
         tasks = [
             asyncio.create_task(run_outbox(relay, mailer, stop)),

@@ -16,6 +16,7 @@ from relay.crypto import CaseCipher
 from relay.domain.errors import DomainError, Invalid
 from relay.domain.hub import stamp
 from relay.keys import ACTOR, RELAY
+from relay.storage import fetch_all
 
 RETENTION = timedelta(hours=24)
 MAX_KEY = 200
@@ -41,7 +42,8 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     row_id = f"{principal}/{key}"
     async with relay.db.write() as conn:
         cutoff = stamp(relay.now() - RETENTION)
-        rows = await conn.execute_fetchall(
+        rows = await fetch_all(
+            conn,
             "SELECT fingerprint, status, body FROM idempotency WHERE principal = ? AND key = ? "
             "AND created_at > ?",
             (principal, key, cutoff),
@@ -50,11 +52,12 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
             if rows[0]["fingerprint"] != fingerprint:
                 raise Invalid("This Idempotency-Key was already used for another request.")
             stored = json.loads(cipher.open("idempotency", row_id, "body", rows[0]["body"]))
-            response = web.Response(
+            replay = web.Response(
                 status=rows[0]["status"], text=stored["text"], content_type=stored["type"]
             )
-            response.headers["Idempotent-Replayed"] = "true"
-            return response
+            replay.headers["Idempotent-Replayed"] = "true"
+            return replay
+        response: web.StreamResponse
         try:
             response = await handler(request)
         except DomainError as exc:

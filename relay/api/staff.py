@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from moderation.redaction import DEFAULT_REPLACEMENT, Span
@@ -10,7 +12,9 @@ from relay.api.validation import F, body, check, check_value, choice, query
 from relay.audit import AuditLog
 from relay.domain import cases, gates, items, participants, sessions, views
 from relay.domain.access import case_row, staff_only
+from relay.domain.actors import Actor
 from relay.domain.errors import Invalid
+from relay.domain.hub import Relay
 from relay.domain.items import MAX_CONTENT_NOTE, MAX_NOTE, MAX_TEXT
 from relay.keys import RELAY
 
@@ -209,7 +213,9 @@ async def admission(request: web.Request) -> web.Response:
     return _json({"case_id": request.match_info["id"], "admission": True})
 
 
-def _transition(operation):  # type: ignore[no-untyped-def]
+def _transition(
+    operation: Callable[[Relay, Actor, str], Awaitable[str]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         status = await operation(request.app[RELAY], actor(request), request.match_info["id"])
         return _json({"id": request.match_info["id"], "status": status})

@@ -11,6 +11,7 @@ import aiosqlite
 
 from relay.domain.actors import Actor, Party, Staff
 from relay.domain.errors import Forbidden, NotFound
+from relay.storage import fetch_all
 
 TERMINAL = ("closed", "withdrawn")
 
@@ -43,7 +44,7 @@ def principal_only(actor: Actor) -> Party:
 
 async def case_row(conn: aiosqlite.Connection, actor: Actor, case_id: str) -> aiosqlite.Row:
     """The case, if the actor may see it; NotFound otherwise."""
-    rows = await conn.execute_fetchall("SELECT * FROM cases WHERE id = ?", (case_id,))
+    rows = await fetch_all(conn, "SELECT * FROM cases WHERE id = ?", (case_id,))
     if not rows or not await may_see_case(conn, actor, case_id):
         raise NotFound()
     return rows[0]
@@ -54,7 +55,8 @@ async def may_see_case(conn: aiosqlite.Connection, actor: Actor, case_id: str) -
         return actor.case_id == case_id
     if actor.is_specialist:
         return True
-    rows = await conn.execute_fetchall(
+    rows = await fetch_all(
+        conn,
         "SELECT 1 FROM case_assignments WHERE case_id = ? AND practitioner_id = ?",
         (case_id, actor.id),
     )
@@ -63,7 +65,7 @@ async def may_see_case(conn: aiosqlite.Connection, actor: Actor, case_id: str) -
 
 async def item_for_staff(conn: aiosqlite.Connection, actor: Actor, item_id: str) -> aiosqlite.Row:
     staff = staff_only(actor)
-    rows = await conn.execute_fetchall("SELECT * FROM items WHERE id = ?", (item_id,))
+    rows = await fetch_all(conn, "SELECT * FROM items WHERE id = ?", (item_id,))
     if not rows or not await may_see_case(conn, staff, rows[0]["case_id"]):
         raise NotFound()
     return rows[0]
@@ -72,8 +74,8 @@ async def item_for_staff(conn: aiosqlite.Connection, actor: Actor, item_id: str)
 async def supporter_may_read(conn: aiosqlite.Connection, party: Party) -> bool:
     if party.supports is None:
         return True
-    rows = await conn.execute_fetchall(
-        "SELECT supporter_read FROM participants WHERE id = ?", (party.supports,)
+    rows = await fetch_all(
+        conn, "SELECT supporter_read FROM participants WHERE id = ?", (party.supports,)
     )
     return bool(rows and rows[0][0])
 
@@ -83,8 +85,8 @@ async def item_for_party(
 ) -> tuple[aiosqlite.Row, str]:
     """The item and how the participant relates to it: 'sent' or 'received'."""
     party = party_only(actor)
-    rows = await conn.execute_fetchall(
-        "SELECT * FROM items WHERE id = ? AND case_id = ?", (item_id, party.case_id)
+    rows = await fetch_all(
+        conn, "SELECT * FROM items WHERE id = ? AND case_id = ?", (item_id, party.case_id)
     )
     if rows:
         item = rows[0]

@@ -28,6 +28,7 @@ from relay.domain.access import TERMINAL, case_row, item_for_party, item_for_sta
 from relay.domain.actors import Actor, Staff
 from relay.domain.errors import Conflict, Invalid, NotFound, TooLarge
 from relay.domain.hub import Relay, new_id, stamp
+from relay.storage import fetch_all
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_ITEM = 10
@@ -42,7 +43,7 @@ _LISTING_CHUNK = 500
 async def _fetch(
     conn: aiosqlite.Connection, sql: str, args: Sequence[object]
 ) -> list[aiosqlite.Row]:
-    return list(await conn.execute_fetchall(sql, args))
+    return list(await fetch_all(conn, sql, args))
 
 
 @dataclass(frozen=True, slots=True)

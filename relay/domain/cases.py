@@ -14,6 +14,7 @@ from relay.domain.access import TERMINAL, case_row, specialist_only, staff_only
 from relay.domain.actors import Actor, Party
 from relay.domain.errors import Conflict, Forbidden, Invalid
 from relay.domain.hub import Relay, new_id, stamp
+from relay.storage import fetch_all
 
 OUTCOMES = ("questions_answered", "apology_given", "agreement", "no_outcome")
 
@@ -65,11 +66,12 @@ async def list_cases(relay: Relay, actor: Actor) -> list[CaseSummary]:
     staff = staff_only(actor)
     conn = relay.db.reader
     if staff.is_specialist:
-        rows = await conn.execute_fetchall(
-            "SELECT id, status, modality, risk_level FROM cases ORDER BY created_at"
+        rows = await fetch_all(
+            conn, "SELECT id, status, modality, risk_level FROM cases ORDER BY created_at"
         )
     else:
-        rows = await conn.execute_fetchall(
+        rows = await fetch_all(
+            conn,
             "SELECT c.id, c.status, c.modality, c.risk_level FROM cases c "
             "JOIN case_assignments a ON a.case_id = c.id WHERE a.practitioner_id = ? "
             "ORDER BY c.created_at",
@@ -83,20 +85,24 @@ async def case_detail(relay: Relay, actor: Actor, case_id: str) -> dict[str, obj
     conn = relay.db.reader
     case = await case_row(conn, actor, case_id)
     held = await gates.gates_held(conn, case)
-    people = await conn.execute_fetchall(
+    people = await fetch_all(
+        conn,
         "SELECT id, role, alias, supports, activated_at, consent, supporter_read, withdrawn_at "
         "FROM participants WHERE case_id = ? ORDER BY created_at",
         (case_id,),
     )
-    assigned = await conn.execute_fetchall(
+    assigned = await fetch_all(
+        conn,
         "SELECT p.username FROM case_assignments a JOIN practitioners p "
         "ON p.id = a.practitioner_id WHERE a.case_id = ? ORDER BY p.username",
         (case_id,),
     )
     # Practitioners see whether notifications went out (and which gave up), never to whom.
     notified = dict.fromkeys(("queued", "sent", "failed", "dropped"), 0)
-    for state, count in await conn.execute_fetchall(
-        "SELECT state, COUNT(*) FROM notifications WHERE case_id = ? GROUP BY state", (case_id,)
+    for state, count in await fetch_all(
+        conn,
+        "SELECT state, COUNT(*) FROM notifications WHERE case_id = ? GROUP BY state",
+        (case_id,),
     ):
         notified[state] = count
     crime_reference = None
@@ -135,8 +141,8 @@ async def assign(relay: Relay, actor: Actor, case_id: str, username: str) -> Non
     staff = specialist_only(actor)
     async with relay.db.write() as conn:
         await case_row(conn, staff, case_id)
-        rows = await conn.execute_fetchall(
-            "SELECT id FROM practitioners WHERE username = ? AND active = 1", (username,)
+        rows = await fetch_all(
+            conn, "SELECT id FROM practitioners WHERE username = ? AND active = 1", (username,)
         )
         if not rows:
             raise Invalid(f"There is no practitioner with the username {username!r}.")

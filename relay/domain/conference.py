@@ -19,6 +19,7 @@ from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, Invalid, NotFound
 from relay.domain.hub import Relay, stamp
 from relay.domain.participants import vault_values
+from relay.storage import fetch_all
 
 STEPS = (
     "first_meeting",
@@ -56,8 +57,8 @@ def contains_vault_value(text: str, vault: list[str]) -> bool:
 
 
 async def _principal(conn: aiosqlite.Connection, case_id: str, pid: str) -> aiosqlite.Row:
-    rows = await conn.execute_fetchall(
-        "SELECT * FROM participants WHERE id = ? AND case_id = ?", (pid, case_id)
+    rows = await fetch_all(
+        conn, "SELECT * FROM participants WHERE id = ? AND case_id = ?", (pid, case_id)
     )
     if not rows:
         raise NotFound()
@@ -97,8 +98,8 @@ async def save_meeting(relay: Relay, actor: Actor, case_id: str, meeting: Meetin
         case = await case_row(conn, staff, case_id)
         if case["status"] in TERMINAL:
             raise Conflict(f"The case is {case['status']}; no meeting can be arranged.")
-        people = await conn.execute_fetchall(
-            "SELECT id, role, meet_consent FROM participants WHERE case_id = ?", (case_id,)
+        people = await fetch_all(
+            conn, "SELECT id, role, meet_consent FROM participants WHERE case_id = ?", (case_id,)
         )
         known = {row["id"]: row for row in people}
         unknown = [pid for pid in meeting.attendees if pid not in known]
@@ -107,9 +108,7 @@ async def save_meeting(relay: Relay, actor: Actor, case_id: str, meeting: Meetin
         principals = [row for row in people if row["role"] != "supporter"]
         if len(principals) < 2 or any(row["meet_consent"] != 1 for row in principals):
             raise Conflict("Both principal participants must consent to meet first.")
-        staff_rows = await conn.execute_fetchall(
-            "SELECT username FROM practitioners WHERE active = 1"
-        )
+        staff_rows = await fetch_all(conn, "SELECT username FROM practitioners WHERE active = 1")
         usernames = {row[0] for row in staff_rows}
         if any(name not in usernames for name in meeting.practitioners):
             raise Invalid("Every practitioner attending must have a relay account.")
@@ -180,20 +179,19 @@ async def conference(relay: Relay, actor: Actor, case_id: str) -> dict[str, obje
     staff = staff_only(actor)
     conn = relay.db.reader
     await case_row(conn, staff, case_id)
-    people = await conn.execute_fetchall(
+    people = await fetch_all(
+        conn,
         "SELECT id, role, alias, meet_consent FROM participants WHERE case_id = ? "
         "ORDER BY created_at",
         (case_id,),
     )
-    steps = await conn.execute_fetchall(
-        "SELECT participant_id, step, done_on FROM preparation WHERE case_id = ?", (case_id,)
+    steps = await fetch_all(
+        conn, "SELECT participant_id, step, done_on FROM preparation WHERE case_id = ?", (case_id,)
     )
     done: dict[str, dict[str, str]] = {}
     for pid, step, done_on in steps:
         done.setdefault(pid, {})[step] = done_on
-    meeting_rows = await conn.execute_fetchall(
-        "SELECT * FROM meetings WHERE case_id = ?", (case_id,)
-    )
+    meeting_rows = await fetch_all(conn, "SELECT * FROM meetings WHERE case_id = ?", (case_id,))
     meeting = None
     if meeting_rows:
         row = meeting_rows[0]

@@ -20,6 +20,7 @@ from relay.domain.cases import CaseSummary, list_cases
 from relay.domain.errors import DomainError
 from relay.domain.hub import Relay
 from relay.domain.views import AWAITING
+from relay.storage import fetch_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,8 @@ async def overview(relay: Relay, actor: Actor, limit: int = 100) -> Overview:
     cases = await list_cases(relay, staff)
     ids = json.dumps([case.id for case in cases])
     conn = relay.db.reader
-    queue_rows = await conn.execute_fetchall(
+    queue_rows = await fetch_all(
+        conn,
         "SELECT i.id, i.case_id, i.kind, i.state, i.version, i.author_role, i.waiting_since, "
         "p.display_name, i.claimed_until FROM items i "
         "LEFT JOIN practitioners p ON p.id = i.claimed_by "
@@ -73,17 +75,20 @@ async def overview(relay: Relay, actor: Actor, limit: int = 100) -> Overview:
         "ORDER BY i.waiting_since, i.seq LIMIT ?",
         (*AWAITING, ids, limit),
     )
-    counts = await conn.execute_fetchall(
+    counts = await fetch_all(
+        conn,
         "SELECT case_id, COUNT(*) FROM items WHERE state IN (?, ?) "
         "AND case_id IN (SELECT value FROM json_each(?)) GROUP BY case_id",
         (*AWAITING, ids),
     )
-    aliases = await conn.execute_fetchall(
+    aliases = await fetch_all(
+        conn,
         "SELECT case_id, alias FROM participants WHERE case_id IN (SELECT value FROM json_each(?)) "
         "ORDER BY created_at",
         (ids,),
     )
-    help_rows = await conn.execute_fetchall(
+    help_rows = await fetch_all(
+        conn,
         "SELECT id, case_id, help_requested_at FROM items WHERE help_requested_at IS NOT NULL "
         "AND case_id IN (SELECT value FROM json_each(?)) ORDER BY help_requested_at DESC LIMIT ?",
         (ids, limit),
@@ -119,9 +124,10 @@ class Practitioner:
 async def practitioners(relay: Relay, actor: Actor) -> list[Practitioner]:
     """The hub's active practitioners: who holds a claim, who may attend a meeting."""
     staff_only(actor)
-    rows = await relay.db.reader.execute_fetchall(
+    rows = await fetch_all(
+        relay.db.reader,
         "SELECT id, username, display_name, role FROM practitioners WHERE active = 1 "
-        "ORDER BY display_name, username"
+        "ORDER BY display_name, username",
     )
     return [Practitioner(*row) for row in rows]
 
@@ -146,7 +152,8 @@ async def case_items(relay: Relay, actor: Actor, case_id: str) -> list[CaseItem]
     staff = staff_only(actor)
     conn = relay.db.reader
     await case_row(conn, staff, case_id)
-    rows = await conn.execute_fetchall(
+    rows = await fetch_all(
+        conn,
         "SELECT id, kind, state, version, author_id, author_role, recipient_id, recipient_state, "
         "created_at, waiting_since, help_requested_at FROM items WHERE case_id = ? ORDER BY seq",
         (case_id,),

@@ -16,6 +16,7 @@ import aiosqlite
 from relay.config import DeliveryWindow
 from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay, new_id, stamp
+from relay.storage import fetch_all
 
 UNDELIVERED = ("pending", "countersign", "approved", "returned")
 
@@ -41,10 +42,11 @@ def window_open(window: DeliveryWindow | None, when: datetime, tz: ZoneInfo) -> 
 
 async def release(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> list[str]:
     """Deliver the case's approved items whose recipient's window is open; return their ids."""
-    status = await conn.execute_fetchall("SELECT status FROM cases WHERE id = ?", (case_id,))
+    status = await fetch_all(conn, "SELECT status FROM cases WHERE id = ?", (case_id,))
     if not status or status[0][0] != "active":
         return []
-    rows = await conn.execute_fetchall(
+    rows = await fetch_all(
+        conn,
         "SELECT i.id, i.recipient_id, p.window_json FROM items i "
         "JOIN participants p ON p.id = i.recipient_id "
         "WHERE i.case_id = ? AND i.state = 'approved' ORDER BY i.approved_at, i.seq",
@@ -81,9 +83,10 @@ async def release(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> lis
 
 async def release_all_due(relay: Relay) -> list[str]:
     """Release everything that has become due (a window opened); run periodically."""
-    cases = await relay.db.reader.execute_fetchall(
+    cases = await fetch_all(
+        relay.db.reader,
         "SELECT DISTINCT i.case_id FROM items i JOIN cases c ON c.id = i.case_id "
-        "WHERE i.state = 'approved' AND c.status = 'active'"
+        "WHERE i.state = 'approved' AND c.status = 'active'",
     )
     released: list[str] = []
     for (case_id,) in cases:
@@ -95,7 +98,8 @@ async def release_all_due(relay: Relay) -> list[str]:
 async def halt_case(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> int:
     """Halt every undelivered item for good and drop queued notifications."""
     now = relay.now()
-    halted = await conn.execute_fetchall(
+    halted = await fetch_all(
+        conn,
         "SELECT id, state FROM items WHERE case_id = ? AND state IN (?, ?, ?, ?) ORDER BY seq",
         (case_id, *UNDELIVERED),
     )

@@ -12,6 +12,7 @@ from relay.domain.access import case_row, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, NotFound
 from relay.domain.hub import Relay, new_id, stamp
+from relay.storage import fetch_all
 
 GATES = (
     "consent_harmed",
@@ -26,7 +27,8 @@ async def gates_held(conn: aiosqlite.Connection, case: aiosqlite.Row) -> dict[st
     """Which activation gates hold for the case right now."""
     result = dict.fromkeys(GATES, False)
     result["admission"] = case["admission_at"] is not None
-    principals = await conn.execute_fetchall(
+    principals = await fetch_all(
+        conn,
         "SELECT p.role, p.consent, (SELECT outcome FROM assessments a "
         "WHERE a.participant_id = p.id ORDER BY a.assessed_at DESC, a.rowid DESC LIMIT 1) "
         "FROM participants p "
@@ -42,8 +44,8 @@ async def gates_held(conn: aiosqlite.Connection, case: aiosqlite.Row) -> dict[st
 async def participant(
     conn: aiosqlite.Connection, case_id: str, participant_id: str
 ) -> aiosqlite.Row:
-    rows = await conn.execute_fetchall(
-        "SELECT * FROM participants WHERE id = ? AND case_id = ?", (participant_id, case_id)
+    rows = await fetch_all(
+        conn, "SELECT * FROM participants WHERE id = ? AND case_id = ?", (participant_id, case_id)
     )
     if not rows:
         raise NotFound()

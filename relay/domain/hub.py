@@ -14,7 +14,7 @@ from relay.crypto import CaseCipher, KeyStore
 from relay.domain.errors import Conflict, NotFound
 from relay.passwords import Passwords
 from relay.scanning import Scanner
-from relay.storage import Database
+from relay.storage import Database, fetch_all
 
 
 def new_id(prefix: str) -> str:
@@ -45,7 +45,7 @@ class Relay:
         cached = self._ciphers.get(case_id)
         if cached is not None:
             return cached
-        rows = await conn.execute_fetchall("SELECT data_key FROM cases WHERE id = ?", (case_id,))
+        rows = await fetch_all(conn, "SELECT data_key FROM cases WHERE id = ?", (case_id,))
         if not rows:
             raise NotFound()
         if rows[0][0] is None:

@@ -23,6 +23,7 @@ from relay.domain.actors import Actor, Staff
 from relay.domain.errors import Conflict, Invalid, NotFound
 from relay.domain.hub import Relay, new_id, stamp
 from relay.domain.participants import vault_values
+from relay.storage import fetch_all
 
 MAX_TEXT = 20_000
 MAX_NOTE = 2_000
@@ -78,7 +79,8 @@ async def _scan(
 
 
 async def _other_principal(conn: aiosqlite.Connection, case_id: str, principal_id: str) -> str:
-    rows = await conn.execute_fetchall(
+    rows = await fetch_all(
+        conn,
         "SELECT id FROM participants WHERE case_id = ? AND role IN ('harmed', 'responsible') "
         "AND id != ?",
         (case_id, principal_id),
@@ -116,7 +118,8 @@ async def write_item(
         if case["status"] in TERMINAL:
             raise Conflict("This process has ended; nothing more can be sent.")
         if isinstance(actor, Staff):
-            rows = await conn.execute_fetchall(
+            rows = await fetch_all(
+                conn,
                 "SELECT id, role, supports FROM participants WHERE id = ? AND case_id = ?",
                 (on_behalf_of, target_case),
             )
@@ -130,7 +133,7 @@ async def write_item(
         cipher = await relay.cipher(conn, target_case)
         item_id = new_id("itm")
         findings = await _scan(relay, conn, target_case, body, prescan)
-        seq_rows = await conn.execute_fetchall("SELECT COALESCE(MAX(seq), 0) + 1 FROM items")
+        seq_rows = await fetch_all(conn, "SELECT COALESCE(MAX(seq), 0) + 1 FROM items")
         now = stamp(relay.now())
         await conn.execute(
             "INSERT INTO items (id, seq, case_id, kind, author_id, author_role, sender_id, "

@@ -12,6 +12,7 @@ from relay.domain.access import TERMINAL, case_row, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from relay.domain.hub import Relay, new_id, stamp
+from relay.storage import fetch_all
 
 VAULT_FIELDS = ("name", "email", "phone", "address")
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
@@ -55,8 +56,8 @@ async def add_participant(
         case = await case_row(conn, staff, case_id)
         if case["status"] in TERMINAL:
             raise Conflict(f"The case is {case['status']}; no one can join it now.")
-        existing = await conn.execute_fetchall(
-            "SELECT id, role, alias FROM participants WHERE case_id = ?", (case_id,)
+        existing = await fetch_all(
+            conn, "SELECT id, role, alias FROM participants WHERE case_id = ?", (case_id,)
         )
         if any(row["alias"].casefold() == alias.casefold() for row in existing):
             raise Conflict("Another participant of this case already has that alias.")
@@ -102,9 +103,7 @@ async def add_participant(
 async def vault_values(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> list[str]:
     """Every non-empty contact detail of every participant of the case (for scanning)."""
     cipher = await relay.cipher(conn, case_id)
-    rows = await conn.execute_fetchall(
-        "SELECT id, vault FROM participants WHERE case_id = ?", (case_id,)
-    )
+    rows = await fetch_all(conn, "SELECT id, vault FROM participants WHERE case_id = ?", (case_id,))
     values = []
     for row in rows:
         vault = cipher.open_json("participants", row["id"], "vault", row["vault"])
@@ -120,7 +119,8 @@ async def reveal_contact(
     staff = staff_only(actor)
     async with relay.db.write() as conn:
         await case_row(conn, staff, case_id)
-        rows = await conn.execute_fetchall(
+        rows = await fetch_all(
+            conn,
             "SELECT vault FROM participants WHERE id = ? AND case_id = ?",
             (participant_id, case_id),
         )
@@ -144,8 +144,8 @@ async def activate_invite(relay: Relay, code: str, passphrase: str) -> tuple[str
     """Spend an invite code: set the passphrase, return (participant id, login handle)."""
     digest = await relay.passwords.hash(passphrase)
     async with relay.db.write() as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT id, case_id FROM participants WHERE invite_hash = ?", (code_hash(code),)
+        rows = await fetch_all(
+            conn, "SELECT id, case_id FROM participants WHERE invite_hash = ?", (code_hash(code),)
         )
         if not rows:
             raise Unauthorized("That invite code is not valid or has already been used.")

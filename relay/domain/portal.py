@@ -20,6 +20,7 @@ from relay.domain.attachments import add_listings
 from relay.domain.errors import Conflict, Forbidden, NotFound
 from relay.domain.hub import Relay, stamp
 from relay.domain.views import received_view, sent_view
+from relay.storage import fetch_all
 
 
 def visible_status(status: str, withdrawn_by: str | None, party: Party) -> str:
@@ -34,14 +35,15 @@ def visible_status(status: str, withdrawn_by: str | None, party: Party) -> str:
 
 
 async def _case(conn: aiosqlite.Connection, party: Party) -> aiosqlite.Row:
-    rows = await conn.execute_fetchall("SELECT * FROM cases WHERE id = ?", (party.case_id,))
+    rows = await fetch_all(conn, "SELECT * FROM cases WHERE id = ?", (party.case_id,))
     if not rows:
         raise NotFound()
     return rows[0]
 
 
 async def _aliases(conn: aiosqlite.Connection, case_id: str) -> dict[str, aiosqlite.Row]:
-    rows = await conn.execute_fetchall(
+    rows = await fetch_all(
+        conn,
         "SELECT id, role, alias, supports, read_receipts, window_json FROM participants "
         "WHERE case_id = ?",
         (case_id,),
@@ -82,18 +84,21 @@ async def my_items(relay: Relay, actor: Actor) -> dict[str, list[dict[str, objec
     cipher = await relay.cipher(conn, party.case_id)
     people = await _aliases(conn, party.case_id)
     if party.supports is None:
-        sent_rows = await conn.execute_fetchall(
+        sent_rows = await fetch_all(
+            conn,
             "SELECT * FROM items WHERE case_id = ? AND sender_id = ? ORDER BY seq",
             (party.case_id, party.id),
         )
     else:
-        sent_rows = await conn.execute_fetchall(
+        sent_rows = await fetch_all(
+            conn,
             "SELECT * FROM items WHERE case_id = ? AND author_id = ? ORDER BY seq",
             (party.case_id, party.id),
         )
     received_rows = []
     if await supporter_may_read(conn, party):
-        received_rows = await conn.execute_fetchall(
+        received_rows = await fetch_all(
+            conn,
             "SELECT * FROM items WHERE case_id = ? AND recipient_id = ? AND state = 'delivered' "
             "ORDER BY delivered_at, seq",
             (party.case_id, party.principal_id),
@@ -146,7 +151,7 @@ async def open_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, objec
 async def _received_view(
     relay: Relay, conn: aiosqlite.Connection, party: Party, item_id: str
 ) -> dict[str, object]:
-    rows = await conn.execute_fetchall("SELECT * FROM items WHERE id = ?", (item_id,))
+    rows = await fetch_all(conn, "SELECT * FROM items WHERE id = ?", (item_id,))
     people = await _aliases(conn, party.case_id)
     cipher = await relay.cipher(conn, party.case_id)
     view = received_view(cipher, rows[0], people[rows[0]["author_id"]]["alias"], relay)
@@ -199,8 +204,10 @@ async def ask_practitioner(relay: Relay, actor: Actor, item_id: str) -> dict[str
 
 async def preferences(relay: Relay, actor: Actor) -> dict[str, object]:
     party = principal_only(actor)
-    rows = await relay.db.reader.execute_fetchall(
-        "SELECT read_receipts, window_json FROM participants WHERE id = ?", (party.id,)
+    rows = await fetch_all(
+        relay.db.reader,
+        "SELECT read_receipts, window_json FROM participants WHERE id = ?",
+        (party.id,),
     )
     window = delivery.window_from_json(rows[0]["window_json"], relay.config.delivery_window)
     return {

@@ -15,6 +15,7 @@ from relay.domain.actors import Actor, Party, Staff
 from relay.domain.errors import Conflict, TooManyAttempts, Unauthorized
 from relay.domain.hub import Relay, new_id, stamp
 from relay.domain.participants import activate_invite
+from relay.storage import fetch_all
 
 
 def token_hash(token: str) -> str:
@@ -66,8 +67,8 @@ class _Throttle:
             )
 
     async def _row(self, conn: aiosqlite.Connection) -> tuple[int, str | None]:
-        rows = await conn.execute_fetchall(
-            "SELECT failures, locked_until FROM login_attempts WHERE key = ?", (self.key,)
+        rows = await fetch_all(
+            conn, "SELECT failures, locked_until FROM login_attempts WHERE key = ?", (self.key,)
         )
         return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
 
@@ -105,7 +106,8 @@ class _Throttle:
 async def staff_login(relay: Relay, username: str, password: str) -> Session:
     throttle = _Throttle(relay, "staff", username)
     await throttle.check()
-    rows = await relay.db.reader.execute_fetchall(
+    rows = await fetch_all(
+        relay.db.reader,
         "SELECT id, role, password_hash FROM practitioners WHERE username = ? AND active = 1",
         (username,),
     )
@@ -130,7 +132,8 @@ async def staff_login(relay: Relay, username: str, password: str) -> Session:
 async def party_login(relay: Relay, login: str, passphrase: str) -> Session:
     throttle = _Throttle(relay, "party", login)
     await throttle.check()
-    rows = await relay.db.reader.execute_fetchall(
+    rows = await fetch_all(
+        relay.db.reader,
         "SELECT id, case_id, role, supports, passphrase_hash FROM participants WHERE login = ?",
         (login,),
     )
@@ -142,8 +145,10 @@ async def party_login(relay: Relay, login: str, passphrase: str) -> Session:
 
 
 async def _party_session(relay: Relay, participant_id: str, throttle: _Throttle | None) -> Session:
-    rows = await relay.db.reader.execute_fetchall(
-        "SELECT case_id, role, supports FROM participants WHERE id = ?", (participant_id,)
+    rows = await fetch_all(
+        relay.db.reader,
+        "SELECT case_id, role, supports FROM participants WHERE id = ?",
+        (participant_id,),
     )
     case_id, role, supports = rows[0]
     async with relay.db.write() as conn:
@@ -172,7 +177,8 @@ async def authenticate(relay: Relay, token: str) -> tuple[Actor, str]:
     if not token.isascii():  # ours are URL-safe base64; other bytes could not even be hashed
         raise Unauthorized("Please sign in.")
     digest = token_hash(token)
-    rows = await relay.db.reader.execute_fetchall(
+    rows = await fetch_all(
+        relay.db.reader,
         "SELECT kind, subject_id, csrf_token, expires_at, revoked_at FROM sessions "
         "WHERE token_hash = ?",
         (digest,),
@@ -183,14 +189,16 @@ async def authenticate(relay: Relay, token: str) -> tuple[Actor, str]:
         raise Unauthorized("Your session has expired. Please sign in again.")
     kind, subject, csrf = rows[0]["kind"], rows[0]["subject_id"], rows[0]["csrf_token"]
     if kind == "staff":
-        staff = await relay.db.reader.execute_fetchall(
-            "SELECT username, role FROM practitioners WHERE id = ? AND active = 1", (subject,)
+        staff = await fetch_all(
+            relay.db.reader,
+            "SELECT username, role FROM practitioners WHERE id = ? AND active = 1",
+            (subject,),
         )
         if not staff:
             raise Unauthorized("Please sign in.")
         return Staff(subject, staff[0][0], staff[0][1], digest), csrf
-    party = await relay.db.reader.execute_fetchall(
-        "SELECT case_id, role, supports FROM participants WHERE id = ?", (subject,)
+    party = await fetch_all(
+        relay.db.reader, "SELECT case_id, role, supports FROM participants WHERE id = ?", (subject,)
     )
     if not party:
         raise Unauthorized("Please sign in.")
@@ -227,9 +235,7 @@ async def add_practitioner(
     digest = await relay.passwords.hash(password)
     practitioner_id = new_id("prc")
     async with relay.db.write() as conn:
-        taken = await conn.execute_fetchall(
-            "SELECT 1 FROM practitioners WHERE username = ?", (username,)
-        )
+        taken = await fetch_all(conn, "SELECT 1 FROM practitioners WHERE username = ?", (username,))
         if taken:
             raise Conflict(f"The username {username!r} is taken.")
         now = stamp(relay.now())
@@ -252,8 +258,8 @@ async def change_password(relay: Relay, actor: Actor, old: str, new: str) -> Non
     """A practitioner changes their password; every one of their sessions ends."""
     if not isinstance(actor, Staff):
         raise Unauthorized("Please sign in.")
-    rows = await relay.db.reader.execute_fetchall(
-        "SELECT password_hash FROM practitioners WHERE id = ?", (actor.id,)
+    rows = await fetch_all(
+        relay.db.reader, "SELECT password_hash FROM practitioners WHERE id = ?", (actor.id,)
     )
     if not rows or not await relay.passwords.verify(rows[0][0], old):
         raise Unauthorized("The current password is not right.")

@@ -18,6 +18,7 @@ from relay.domain.actors import Actor
 from relay.domain.attachments import add_listings
 from relay.domain.errors import Invalid
 from relay.domain.hub import Relay
+from relay.storage import fetch_all
 
 AWAITING = ("pending", "countersign")
 QUEUE_STATES = frozenset(
@@ -162,7 +163,8 @@ async def queue(
     async with relay.db.write() as conn:
         if case_id is not None and not await may_see_case(conn, staff, case_id):
             return []
-        rows = await conn.execute_fetchall(
+        rows = await fetch_all(
+            conn,
             f"SELECT * FROM items WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
             "ORDER BY waiting_since, seq LIMIT ?",
             (*args, limit),

@@ -13,12 +13,13 @@ from relay.domain.actors import Actor
 from relay.domain.cases import OUTCOMES
 from relay.domain.hub import Relay, new_id, stamp
 from relay.domain.views import _open
+from relay.storage import fetch_all
 
 
 async def saved_reasons(relay: Relay, actor: Actor) -> list[dict[str, str]]:
     staff_only(actor)
-    rows = await relay.db.reader.execute_fetchall(
-        "SELECT id, purpose, text FROM saved_reasons ORDER BY purpose, position"
+    rows = await fetch_all(
+        relay.db.reader, "SELECT id, purpose, text FROM saved_reasons ORDER BY purpose, position"
     )
     return [{"id": row[0], "purpose": row[1], "text": row[2]} for row in rows]
 
@@ -52,12 +53,12 @@ async def thread(relay: Relay, actor: Actor, case_id: str) -> dict[str, object]:
         cipher = await relay.cipher(conn, case_id)
         aliases = {
             row[0]: (row[1], row[2])
-            for row in await conn.execute_fetchall(
-                "SELECT id, alias, role FROM participants WHERE case_id = ?", (case_id,)
+            for row in await fetch_all(
+                conn, "SELECT id, alias, role FROM participants WHERE case_id = ?", (case_id,)
             )
         }
-        rows = await conn.execute_fetchall(
-            "SELECT * FROM items WHERE case_id = ? ORDER BY seq", (case_id,)
+        rows = await fetch_all(
+            conn, "SELECT * FROM items WHERE case_id = ? ORDER BY seq", (case_id,)
         )
         entries = []
         for row in rows:
@@ -106,18 +107,16 @@ async def report(relay: Relay, actor: Actor) -> dict[str, object]:
     conn = relay.db.reader
     by_status = {
         row[0]: row[1]
-        for row in await conn.execute_fetchall("SELECT status, COUNT(*) FROM cases GROUP BY status")
+        for row in await fetch_all(conn, "SELECT status, COUNT(*) FROM cases GROUP BY status")
     }
     outcomes = dict.fromkeys(OUTCOMES, 0)
-    for (raw,) in await conn.execute_fetchall(
-        "SELECT outcomes FROM cases WHERE outcomes IS NOT NULL"
-    ):
+    for (raw,) in await fetch_all(conn, "SELECT outcomes FROM cases WHERE outcomes IS NOT NULL"):
         for outcome in json.loads(raw):
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     hours = [
         (datetime.fromisoformat(delivered) - datetime.fromisoformat(written)).total_seconds() / 3600
-        for written, delivered in await conn.execute_fetchall(
-            "SELECT created_at, delivered_at FROM items WHERE delivered_at IS NOT NULL"
+        for written, delivered in await fetch_all(
+            conn, "SELECT created_at, delivered_at FROM items WHERE delivered_at IS NOT NULL"
         )
     ]
     return {

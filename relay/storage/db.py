@@ -21,10 +21,11 @@ import asyncio
 import contextvars
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import aiosqlite
 
@@ -43,6 +44,13 @@ def _retrieve(batch: asyncio.Future[None]) -> None:
     # A group's failure may have no member left to await it; don't log it as unretrieved.
     if not batch.cancelled():
         batch.exception()
+
+
+async def fetch_all(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[object] = ()
+) -> list[aiosqlite.Row]:
+    """All rows of a query (aiosqlite types execute_fetchall loosely as an Iterable)."""
+    return cast(list[aiosqlite.Row], await conn.execute_fetchall(sql, params))
 
 
 def migrations() -> list[tuple[int, str, str]]:

@@ -30,7 +30,7 @@ from relay.web.uploads import MALFORMED, UPLOAD, UnreadableForm, is_upload, read
 STAFF_COOKIE = "relay_staff"
 PARTY_COOKIE = "relay_me"
 FORM_COOKIE = "relay_form"
-FORM = web.RequestKey("form", MultiDictProxy)  # type: ignore[arg-type]
+FORM: web.RequestKey[MultiDictProxy[Any]] = web.RequestKey("form")
 # Forms a person sends before they have a session: checked against the signed form cookie.
 PUBLIC_FORMS = frozenset({"/staff/login", "/me/login", "/me/activate"})
 
