@@ -16,7 +16,7 @@ from relay.web import party_pages as me
 from relay.web import staff_cases as sc
 from relay.web import staff_items as si
 from relay.web import staff_workflow as sw
-from relay.web.render import error_page, redirect, setup_templates
+from relay.web.render import error_page, redirect, render, setup_templates
 from relay.web.security import (
     CsrfFailed,
     area,
@@ -87,6 +87,7 @@ def setup_web(app: web.Application) -> None:
     app.middlewares.append(pages_middleware)
     app.router.add_static("/static/", folder / "static", name="static")
     get, post = app.router.add_get, app.router.add_post
+    get("/", _index, name="index")
     get("/staff", _staff_home)
     get("/staff/login", sc.login_page, name="staff.login")
     post("/staff/login", sc.login)
@@ -147,6 +148,10 @@ def setup_web(app: web.Application) -> None:
     post("/me/withdraw", me.withdraw)
     get("/me/preferences", me.preferences_page)
     post("/me/preferences", me.save_preferences)
+
+
+async def _index(request: web.Request) -> web.Response:
+    return render(request, "index.html")
 
 
 async def _staff_home(request: web.Request) -> web.Response:

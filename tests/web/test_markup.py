@@ -121,3 +121,11 @@ async def test_every_page_is_well_formed_and_labelled(world: World, visitor: New
     for page in pages:
         if page.status != 303:
             check(page)
+
+
+async def test_the_front_page_points_to_both_sign_ins(client: TestClient) -> None:
+    response = await client.get("/")
+    assert response.status == 200
+    page = await response.text()
+    assert 'href="/me/login"' in page and 'href="/staff/login"' in page
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
