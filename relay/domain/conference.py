@@ -11,12 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from moderation import find_contact_details
+from relay.domain import cases, gates
 from relay.domain.access import TERMINAL, case_row, staff_only
 from relay.domain.actors import Actor
-from relay.domain.errors import Conflict, Invalid, NotFound
+from relay.domain.errors import Conflict, Invalid
 from relay.domain.hub import Relay, stamp
 from relay.domain.participants import vault_values
 from relay.storage import fetch_all
@@ -56,24 +55,13 @@ def contains_vault_value(text: str, vault: list[str]) -> bool:
     return False
 
 
-async def _principal(conn: aiosqlite.Connection, case_id: str, pid: str) -> aiosqlite.Row:
-    rows = await fetch_all(
-        conn, "SELECT * FROM participants WHERE id = ? AND case_id = ?", (pid, case_id)
-    )
-    if not rows:
-        raise NotFound()
-    return rows[0]
-
-
 async def record_meet_consent(
     relay: Relay, actor: Actor, case_id: str, participant_id: str, given: bool
 ) -> None:
     staff = staff_only(actor)
     async with relay.db.write() as conn:
-        case = await case_row(conn, staff, case_id)
-        if case["status"] in TERMINAL:
-            raise Conflict(f"The case is {case['status']}; nothing more can be recorded.")
-        person = await _principal(conn, case_id, participant_id)
+        cases.ensure_open(await case_row(conn, staff, case_id))
+        person = await gates.participant(conn, case_id, participant_id)
         if person["role"] == "supporter":
             raise Conflict("Consent to meet is recorded for the two principal participants.")
         now = relay.now()
@@ -158,7 +146,7 @@ async def mark_step(
         raise Invalid(f"step must be one of: {', '.join(STEPS)}.", field="step")
     async with relay.db.write() as conn:
         await case_row(conn, staff, case_id)
-        await _principal(conn, case_id, participant_id)
+        await gates.participant(conn, case_id, participant_id)
         await conn.execute(
             "INSERT OR REPLACE INTO preparation VALUES (?, ?, ?, ?, ?)",
             (participant_id, case_id, step, done_on, staff.id),

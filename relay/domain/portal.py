@@ -125,27 +125,41 @@ async def _received(
     return item
 
 
-async def open_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
-    party = party_only(actor)
+async def _choose(
+    relay: Relay, party: Party, item_id: str, *, state: str, refused: dict[str, str]
+) -> dict[str, object]:
+    """The recipient opens or declines a waiting item (once); a repeat changes nothing."""
+    column = {"opened": "opened_at", "declined": "declined_at"}[state]
     async with relay.db.write() as conn:
         item = await _received(relay, conn, party, item_id)
-        if item["recipient_state"] == "declined":
-            raise Conflict("You chose not to receive this letter.")
+        if item["recipient_state"] in refused:
+            raise Conflict(refused[item["recipient_state"]])
         if item["recipient_state"] == "waiting":
             now = relay.now()
             await conn.execute(
-                "UPDATE items SET recipient_state = 'opened', opened_at = ? WHERE id = ?",
-                (stamp(now), item_id),
+                f"UPDATE items SET recipient_state = ?, {column} = ? WHERE id = ?",  # noqa: S608
+                (state, stamp(now), item_id),
             )
+            action = "item.opened" if state == "opened" else "item.declined"
             await relay.audit.append(
                 conn,
                 at=now,
                 actor=party.label,
-                action="item.opened",
+                action=action,
                 case_id=party.case_id,
                 subject=item_id,
             )
         return await _received_view(relay, conn, party, item_id)
+
+
+async def open_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
+    refused = {"declined": "You chose not to receive this letter."}
+    return await _choose(relay, party_only(actor), item_id, state="opened", refused=refused)
+
+
+async def decline_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
+    refused = {"opened": "This letter has already been opened."}
+    return await _choose(relay, principal_only(actor), item_id, state="declined", refused=refused)
 
 
 async def _received_view(
@@ -157,29 +171,6 @@ async def _received_view(
     view = received_view(cipher, rows[0], people[rows[0]["author_id"]]["alias"], relay)
     await add_listings(conn, [view], only_opened=True)
     return view
-
-
-async def decline_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
-    party = principal_only(actor)
-    async with relay.db.write() as conn:
-        item = await _received(relay, conn, party, item_id)
-        if item["recipient_state"] == "opened":
-            raise Conflict("This letter has already been opened.")
-        if item["recipient_state"] == "waiting":
-            now = relay.now()
-            await conn.execute(
-                "UPDATE items SET recipient_state = 'declined', declined_at = ? WHERE id = ?",
-                (stamp(now), item_id),
-            )
-            await relay.audit.append(
-                conn,
-                at=now,
-                actor=party.label,
-                action="item.declined",
-                case_id=party.case_id,
-                subject=item_id,
-            )
-        return await _received_view(relay, conn, party, item_id)
 
 
 async def ask_practitioner(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
