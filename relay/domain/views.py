@@ -53,7 +53,6 @@ def sent_view(cipher: CaseCipher, item: aiosqlite.Row, receipts: bool) -> dict[s
         "kind": item["kind"],
         "state": author_state(item, receipts),
         "text": text,
-        "version": item["version"],
     }
     if item["state"] == "delivered":
         delivered = _open(cipher, item, "body")

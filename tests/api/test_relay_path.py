@@ -206,6 +206,11 @@ async def test_high_risk_volunteer_approval_needs_a_specialist_countersign(world
         "POST", f"/items/{item['id']}/decision", volunteer, {"action": "approve", "version": 1}
     )
     assert (decided["state"], decided["version"]) == ("countersign", 2)
+    # The writer cannot tell that a countersignature is awaited (it would reveal the risk level).
+    sent = (await api.ok("GET", "/me/items", writer))["sent"]
+    assert sent == [
+        {"id": item["id"], "kind": "message", "state": "pending", "text": "Hi.", "attachments": []}
+    ]
     assert (await api.ok("GET", "/me/items", reader))["received"] == []
     status, _ = await api.post(
         f"/items/{item['id']}/decision", volunteer, {"action": "countersign", "version": 2}
