@@ -29,11 +29,13 @@ async def open_relay(config: Config) -> Relay:
     """Load keys (failing fast with a clear message) and open the database."""
     keys = KeyStore.load(config.keys_dir)
     db = await Database(config.db_path).open()
+    audit = AuditLog(keys.audit_key)
+    await audit.install(db)
     return Relay(
         config=config,
         db=db,
         keys=keys,
-        audit=AuditLog(keys.audit_key),
+        audit=audit,
         passwords=Passwords(
             config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism
         ),

@@ -16,6 +16,7 @@ from datetime import datetime
 import aiosqlite
 
 from relay.storage import fetch_all
+from relay.storage.db import Database
 
 GENESIS = "0" * 64
 
@@ -84,18 +85,40 @@ class AuditLog:
         subject: str | None = None,
         **details: object,
     ) -> int:
-        """Append one event; call inside the write transaction of the change it records."""
-        rows = await fetch_all(conn, "SELECT seq, mac FROM audit_events ORDER BY seq DESC LIMIT 1")
-        seq, prev = (rows[0][0] + 1, rows[0][1]) if rows else (1, GENESIS)
+        """Append one event; call inside the write transaction of the change it records.
+
+        One statement: SQLite finds the next seq and the previous MAC and calls back into
+        `relay_audit_mac` (registered by `install`) for the new MAC, so appending costs one
+        round trip to the database thread instead of a read and a write.
+        """
         when = at.isoformat(timespec="microseconds")
         body = json.dumps(details, separators=(",", ":"), sort_keys=True)
-        mac = self._mac(prev, _canonical(seq, when, actor, action, case_id, subject, body))
-        await conn.execute(
+        cursor = await conn.execute(
             "INSERT INTO audit_events (seq, at, actor, action, case_id, subject, details, "
-            "prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, when, actor, action, case_id, subject, body, prev, mac),
+            "prev_mac, mac) SELECT seq, ?1, ?2, ?3, ?4, ?5, ?6, prev, "
+            "relay_audit_mac(seq, ?1, ?2, ?3, ?4, ?5, ?6, prev) FROM (SELECT "
+            "COALESCE(MAX(seq), 0) + 1 AS seq, COALESCE((SELECT mac FROM audit_events "
+            "ORDER BY seq DESC LIMIT 1), ?7) AS prev FROM audit_events)",
+            (when, actor, action, case_id, subject, body, GENESIS),
         )
-        return seq
+        return int(cursor.lastrowid or 0)
+
+    def _sql_mac(
+        self,
+        seq: int,
+        at: str,
+        actor: str,
+        action: str,
+        case_id: str | None,
+        subject: str | None,
+        details: str,
+        prev: str,
+    ) -> str:
+        return self._mac(prev, _canonical(seq, at, actor, action, case_id, subject, details))
+
+    async def install(self, db: Database) -> None:
+        """Give the writer connection the MAC function `append` uses."""
+        await db.define_function("relay_audit_mac", 8, self._sql_mac)
 
     async def verify(self, conn: aiosqlite.Connection) -> VerifyResult:
         """Recompute the chain from the first event; name the first one that does not hold."""

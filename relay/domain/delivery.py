@@ -42,14 +42,12 @@ def window_open(window: DeliveryWindow | None, when: datetime, tz: ZoneInfo) -> 
 
 async def release(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> list[str]:
     """Deliver the case's approved items whose recipient's window is open; return their ids."""
-    status = await fetch_all(conn, "SELECT status FROM cases WHERE id = ?", (case_id,))
-    if not status or status[0][0] != "active":
-        return []
     rows = await fetch_all(
         conn,
         "SELECT i.id, i.recipient_id, p.window_json FROM items i "
-        "JOIN participants p ON p.id = i.recipient_id "
-        "WHERE i.case_id = ? AND i.state = 'approved' ORDER BY i.approved_at, i.seq",
+        "JOIN participants p ON p.id = i.recipient_id JOIN cases c ON c.id = i.case_id "
+        "WHERE i.case_id = ? AND i.state = 'approved' AND c.status = 'active' "
+        "ORDER BY i.approved_at, i.seq",
         (case_id,),
     )
     now = relay.now()

@@ -21,7 +21,7 @@ import asyncio
 import contextvars
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -98,6 +98,12 @@ class Database:
         self._reader = await _connect(self.path)
         await self._reader.execute("PRAGMA query_only=ON")
         return self
+
+    async def define_function(self, name: str, arity: int, fn: Callable[..., object]) -> None:
+        """Register a deterministic SQL function on the writer connection."""
+        if self._writer is None:
+            raise StorageUnavailable("the database is not open")
+        await self._writer.create_function(name, arity, fn, deterministic=True)
 
     async def close(self) -> None:
         if self._committers:
