@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from moderation import find_contact_details
-from relay.domain import cases, gates
+from relay.domain import gates
 from relay.domain.access import TERMINAL, case_row, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, Invalid
@@ -60,10 +60,13 @@ async def record_meet_consent(
 ) -> None:
     staff = staff_only(actor)
     async with relay.db.write() as conn:
-        cases.ensure_open(await case_row(conn, staff, case_id))
-        person = await gates.participant(conn, case_id, participant_id)
-        if person["role"] == "supporter":
-            raise Conflict("Consent to meet is recorded for the two principal participants.")
+        await gates.open_principal(
+            conn,
+            staff,
+            case_id,
+            participant_id,
+            "Consent to meet is recorded for the two principal participants.",
+        )
         now = relay.now()
         await conn.execute(
             "UPDATE participants SET meet_consent = ?, meet_consent_at = ? WHERE id = ?",

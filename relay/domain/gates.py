@@ -52,16 +52,30 @@ async def participant(
     return rows[0]
 
 
+async def open_principal(
+    conn: aiosqlite.Connection, staff: Actor, case_id: str, participant_id: str, refusal: str
+) -> tuple[aiosqlite.Row, aiosqlite.Row]:
+    """The open case and one of its two principals, for recording something about them."""
+    case = await case_row(conn, staff, case_id)
+    cases.ensure_open(case)
+    person = await participant(conn, case_id, participant_id)
+    if person["role"] == "supporter":
+        raise Conflict(refusal)
+    return case, person
+
+
 async def record_consent(
     relay: Relay, actor: Actor, case_id: str, participant_id: str, given: bool
 ) -> None:
     staff = staff_only(actor)
     async with relay.db.write() as conn:
-        case = await case_row(conn, staff, case_id)
-        cases.ensure_open(case)
-        person = await participant(conn, case_id, participant_id)
-        if person["role"] == "supporter":
-            raise Conflict("Consent is recorded for the person harmed and the person responsible.")
+        case, _ = await open_principal(
+            conn,
+            staff,
+            case_id,
+            participant_id,
+            "Consent is recorded for the person harmed and the person responsible.",
+        )
         if not given and case["status"] == "active":
             raise Conflict("The case is active: to stop it, record a withdrawal instead.")
         now = relay.now()
@@ -85,11 +99,13 @@ async def record_assessment(
 ) -> dict[str, object]:
     staff = staff_only(actor)
     async with relay.db.write() as conn:
-        case = await case_row(conn, staff, case_id)
-        cases.ensure_open(case)
-        person = await participant(conn, case_id, participant_id)
-        if person["role"] == "supporter":
-            raise Conflict("Assessments are recorded for the two principal participants.")
+        case, _ = await open_principal(
+            conn,
+            staff,
+            case_id,
+            participant_id,
+            "Assessments are recorded for the two principal participants.",
+        )
         cipher = await relay.cipher(conn, case_id)
         assessment_id = new_id("asm")
         now = relay.now()
