@@ -8,7 +8,7 @@ from aiohttp import web
 
 from moderation.redaction import DEFAULT_REPLACEMENT, Span
 from relay.api.auth import actor
-from relay.api.validation import F, body, check, check_value, choice, query
+from relay.api.validation import F, body, check, choice, query
 from relay.audit import AuditLog
 from relay.domain import cases, gates, items, participants, sessions, views
 from relay.domain.access import case_row, staff_only
@@ -316,6 +316,3 @@ async def case_audit(request: web.Request) -> web.Response:
     await case_row(relay.db.reader, who, request.match_info["id"])
     events = await AuditLog.events(relay.db.reader, case_id=request.match_info["id"])
     return _json({"events": [event.as_json() for event in events]})
-
-
-__all__ = ["check_value"]
