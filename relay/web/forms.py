@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -10,8 +10,9 @@ from aiohttp import web
 from relay.api.validation import F, check
 from relay.domain.access import party_only, staff_only
 from relay.domain.actors import Party, Staff
-from relay.domain.errors import Unauthorized
+from relay.domain.errors import DomainError, Unauthorized
 from relay.keys import ACTOR
+from relay.web.render import redirect
 from relay.web.security import FORM
 
 
@@ -53,3 +54,31 @@ def staff(request: web.Request) -> Staff:
 
 def party(request: web.Request) -> Party:
     return party_only(signed_in(request))
+
+
+StaffAction = Callable[[web.Request, Staff, str], Awaitable[str]]
+Page = Callable[..., Awaitable[web.Response]]
+
+
+def staff_action(
+    page: Page, back: str
+) -> Callable[[StaffAction], Callable[[web.Request], Awaitable[web.Response]]]:
+    """Wrap a practitioner's form action on the object named by `{id}`: on success back to
+    `{back}/{id}` with a note of what was done; on a refusal `page` again with the domain's
+    reason and status (401/403/404 go to the error page, never revealing the object)."""
+
+    def decorate(action: StaffAction) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handler(request: web.Request) -> web.Response:
+            who = staff(request)
+            object_id = request.match_info["id"]
+            try:
+                done = await action(request, who, object_id)
+            except DomainError as exc:
+                if exc.status in (401, 403, 404):
+                    raise
+                return await page(request, error=exc, status=exc.status)
+            return redirect(f"{back}/{object_id}?done={done}")
+
+        return handler
+
+    return decorate

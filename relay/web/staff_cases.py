@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
 from relay.api.staff import CASE, LOGIN, PARTICIPANT, TEXT
@@ -23,7 +21,7 @@ from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
 from relay.domain.items import MAX_NOTE
 from relay.keys import ACTOR, RELAY
 from relay.web import staff_items as si
-from relay.web.forms import fields, form, staff
+from relay.web.forms import fields, form, staff, staff_action
 from relay.web.render import redirect, render
 from relay.web.security import clear_session_cookie, set_session_cookie
 from relay.web.uploads import file_not_added, upload_of
@@ -167,25 +165,7 @@ async def show_case(request: web.Request) -> web.Response:
     return await case_page(request)
 
 
-CaseAction = Callable[[web.Request, Staff, str], Awaitable[str]]
-
-
-def case_action(action: CaseAction) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """Run a case action; on success back to the case page with a note of what was done, on a
-    refusal the case page again with the reason (and the domain's status)."""
-
-    async def handler(request: web.Request) -> web.Response:
-        who = staff(request)
-        case_id = request.match_info["id"]
-        try:
-            done = await action(request, who, case_id)
-        except DomainError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            return await case_page(request, error=exc, status=exc.status)
-        return redirect(f"/staff/cases/{case_id}?done={done}")
-
-    return handler
+case_action = staff_action(case_page, "/staff/cases")
 
 
 @case_action

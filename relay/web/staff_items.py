@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,7 @@ from relay.domain.actors import Staff
 from relay.domain.errors import DomainError, Invalid
 from relay.keys import RELAY
 from relay.web import moderation_form as mf
-from relay.web.forms import form, staff
+from relay.web.forms import form, staff, staff_action
 from relay.web.render import redirect, render
 from relay.web.uploads import attachment_number, file_response, upload_of
 
@@ -151,25 +150,7 @@ async def decide(request: web.Request) -> web.Response:
     return redirect(f"/staff/items/{item_id}?done={result['state']}")
 
 
-ItemAction = Callable[[web.Request, Staff, str], Awaitable[str]]
-
-
-def item_action(action: ItemAction) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """Run an item action: back to the item with a note of what was done, or the item page
-    again with the domain's reason (and status) when it was refused."""
-
-    async def handler(request: web.Request) -> web.Response:
-        who = staff(request)
-        item_id = request.match_info["id"]
-        try:
-            done = await action(request, who, item_id)
-        except DomainError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            return await item_page(request, error=exc, status=exc.status)
-        return redirect(f"/staff/items/{item_id}?done={done}")
-
-    return handler
+item_action = staff_action(item_page, "/staff/items")
 
 
 @item_action
