@@ -16,10 +16,10 @@ from relay.api.validation import F, choice
 from relay.domain import attachments, cases, dashboard, items, portal, sessions
 from relay.domain.access import principal_only
 from relay.domain.actors import Party
-from relay.domain.errors import DomainError, Invalid, NotFound, TooManyAttempts, Unauthorized
+from relay.domain.errors import DomainError, Invalid, NotFound
 from relay.keys import ACTOR, CSRF, RELAY
 from relay.web.forms import fields, form, party
-from relay.web.render import redirect, render
+from relay.web.render import redirect, render, signin_error
 from relay.web.security import clear_session_cookie, set_session_cookie
 from relay.web.uploads import attachment_number, file_not_added, file_response, upload_of
 
@@ -35,16 +35,6 @@ DONE = {
 WRITE = {"kind": F(str, choices=choice("letter", "message")), "body": TEXT}
 ACTIVATE = {"code": F(str, min_len=1, max_len=64), "passphrase": PASSPHRASE}
 LOGIN = {"login": F(str, min_len=1, max_len=64), "passphrase": F(str, max_len=1024)}
-
-
-def _signin_error(
-    request: web.Request, template: str, exc: DomainError, context: dict[str, Any]
-) -> web.Response:
-    status = 401 if isinstance(exc, Unauthorized) else exc.status
-    response = render(request, template, {**context, "error": exc.detail}, status=status)
-    if isinstance(exc, TooManyAttempts):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response
 
 
 async def activate_page(request: web.Request) -> web.Response:
@@ -63,7 +53,7 @@ async def activate(request: web.Request) -> web.Response:
             request.app[RELAY], data["code"], data["passphrase"]
         )
     except DomainError as exc:
-        return _signin_error(request, "me/activate.html", exc, {"code": code})
+        return signin_error(request, "me/activate.html", exc, {"code": code})
     request[ACTOR] = session.actor
     request[CSRF] = session.csrf_token
     response = render(request, "me/activated.html", {"login": login})
@@ -83,7 +73,7 @@ async def login(request: web.Request) -> web.Response:
         data = fields(request, LOGIN)
         session = await sessions.party_login(request.app[RELAY], data["login"], data["passphrase"])
     except DomainError as exc:
-        return _signin_error(request, "me/login.html", exc, {"login": handle})
+        return signin_error(request, "me/login.html", exc, {"login": handle})
     response = redirect("/me/")
     set_session_cookie(response, request, session)
     return response

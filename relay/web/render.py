@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from relay.domain.actors import Party, Staff
 from relay.domain.attachments import EXTENSIONS
+from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
 from relay.keys import ACTOR, CSRF, RELAY
 from relay.web.security import (
     PUBLIC_FORMS,
@@ -174,3 +175,14 @@ def error_page(
     except Exception:  # the error page itself must never fail to appear
         log.exception("could not render the error page")
         return web.Response(status=status, text=f"{context['title']}\n\n{detail}\n")
+
+
+def signin_error(
+    request: web.Request, template: str, exc: DomainError, context: dict[str, Any]
+) -> web.Response:
+    """A sign-in form again with the reason (429 with Retry-After when locked)."""
+    status = 401 if isinstance(exc, Unauthorized) else exc.status
+    response = render(request, template, {**context, "error": exc.detail}, status=status)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response

@@ -17,12 +17,12 @@ from relay.domain import (
     workflow,
 )
 from relay.domain.actors import Staff
-from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
+from relay.domain.errors import DomainError
 from relay.domain.items import MAX_NOTE
 from relay.keys import ACTOR, RELAY
 from relay.web import staff_items as si
 from relay.web.forms import fields, form, staff, staff_action
-from relay.web.render import redirect, render
+from relay.web.render import redirect, render, signin_error
 from relay.web.security import clear_session_cookie, set_session_cookie
 from relay.web.uploads import file_not_added, upload_of
 
@@ -67,16 +67,8 @@ async def login(request: web.Request) -> web.Response:
     try:
         data = fields(request, LOGIN)
         session = await sessions.staff_login(request.app[RELAY], **data)
-    except TooManyAttempts as exc:
-        response = render(
-            request, "staff/login.html", {"error": exc.detail, "username": username}, status=429
-        )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
     except DomainError as exc:
-        status = 401 if isinstance(exc, Unauthorized) else exc.status
-        context = {"error": exc.detail, "username": username}
-        return render(request, "staff/login.html", context, status=status)
+        return signin_error(request, "staff/login.html", exc, {"username": username})
     response = redirect("/staff/")
     set_session_cookie(response, request, session)
     return response
