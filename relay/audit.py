@@ -13,9 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from relay.storage import fetch_all
+from relay.storage import Connection, fetch_all
 from relay.storage.db import Database
 
 GENESIS = "0" * 64
@@ -76,7 +74,7 @@ class AuditLog:
 
     async def append(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         *,
         at: datetime,
         actor: str,
@@ -120,32 +118,32 @@ class AuditLog:
         """Give the writer connection the MAC function `append` uses."""
         await db.define_function("relay_audit_mac", 8, self._sql_mac)
 
-    async def verify(self, conn: aiosqlite.Connection) -> VerifyResult:
+    async def verify(self, conn: Connection) -> VerifyResult:
         """Recompute the chain from the first event; name the first one that does not hold."""
         prev = GENESIS
         expected_seq = 1
         checked = 0
-        async with conn.execute(
+        cursor = await conn.execute(
             "SELECT seq, at, actor, action, case_id, subject, details, prev_mac, mac "
             "FROM audit_events ORDER BY seq"
-        ) as cursor:
-            async for row in cursor:
-                seq = row[0]
-                if seq != expected_seq:
-                    return VerifyResult(False, checked, expected_seq, "event is missing")
-                if row[7] != prev:
-                    return VerifyResult(False, checked, seq, "link to the previous event broken")
-                payload = _canonical(seq, row[1], row[2], row[3], row[4], row[5], row[6])
-                if not hmac.compare_digest(self._mac(prev, payload), row[8]):
-                    return VerifyResult(False, checked, seq, "event was altered")
-                prev = row[8]
-                expected_seq += 1
-                checked += 1
+        )
+        async for row in cursor:
+            seq = row[0]
+            if seq != expected_seq:
+                return VerifyResult(False, checked, expected_seq, "event is missing")
+            if row[7] != prev:
+                return VerifyResult(False, checked, seq, "link to the previous event broken")
+            payload = _canonical(seq, row[1], row[2], row[3], row[4], row[5], row[6])
+            if not hmac.compare_digest(self._mac(prev, payload), row[8]):
+                return VerifyResult(False, checked, seq, "event was altered")
+            prev = row[8]
+            expected_seq += 1
+            checked += 1
         return VerifyResult(True, checked)
 
     @staticmethod
     async def events(
-        conn: aiosqlite.Connection, *, case_id: str | None = None, subject: str | None = None
+        conn: Connection, *, case_id: str | None = None, subject: str | None = None
     ) -> list[AuditEvent]:
         base = "SELECT seq, at, actor, action, case_id, subject, details FROM audit_events "
         if subject is not None:

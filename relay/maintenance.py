@@ -6,12 +6,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-import aiosqlite
-
 from relay.api.idempotency import RETENTION as IDEMPOTENCY_RETENTION
 from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay, stamp
-from relay.storage import fetch_all
+from relay.storage import Connection, fetch_all
 
 
 async def rotate_keys(relay: Relay, progress: Callable[[int], None] | None = None) -> int:
@@ -87,7 +85,7 @@ async def run_retention(relay: Relay) -> list[str]:
     return shredded
 
 
-async def _shred(conn: aiosqlite.Connection, case_id: str, now: str) -> None:
+async def _shred(conn: Connection, case_id: str, now: str) -> None:
     await conn.execute(
         "UPDATE cases SET data_key = NULL, crime_reference = NULL, admission_notes = NULL, "
         "agreement_terms = NULL, shredded_at = ? WHERE id = ?",
@@ -121,8 +119,7 @@ async def backup(relay: Relay, target: Path) -> None:
     except FileExistsError as exc:
         raise FileExistsError(f"{target} already exists; choose a new file name") from exc
     try:
-        async with aiosqlite.connect(target) as dest:
-            await relay.db.reader.backup(dest)
+        await relay.db.backup(target)
     except BaseException:
         target.unlink(missing_ok=True)  # never leave a half-written file that looks like one
         raise

@@ -7,11 +7,9 @@ caller's reach is reported exactly like something that does not exist (404).
 
 from __future__ import annotations
 
-import aiosqlite
-
 from relay.domain.actors import Actor, Party, Staff
 from relay.domain.errors import Forbidden, NotFound
-from relay.storage import fetch_all
+from relay.storage import Connection, Row, fetch_all
 
 TERMINAL = ("closed", "withdrawn")
 
@@ -42,7 +40,7 @@ def principal_only(actor: Actor) -> Party:
     return party
 
 
-async def case_row(conn: aiosqlite.Connection, actor: Actor, case_id: str) -> aiosqlite.Row:
+async def case_row(conn: Connection, actor: Actor, case_id: str) -> Row:
     """The case, if the actor may see it; NotFound otherwise."""
     rows = await fetch_all(conn, "SELECT * FROM cases WHERE id = ?", (case_id,))
     if not rows or not await may_see_case(conn, actor, case_id):
@@ -50,7 +48,7 @@ async def case_row(conn: aiosqlite.Connection, actor: Actor, case_id: str) -> ai
     return rows[0]
 
 
-async def may_see_case(conn: aiosqlite.Connection, actor: Actor, case_id: str) -> bool:
+async def may_see_case(conn: Connection, actor: Actor, case_id: str) -> bool:
     if isinstance(actor, Party):
         return actor.case_id == case_id
     if actor.is_specialist:
@@ -63,7 +61,7 @@ async def may_see_case(conn: aiosqlite.Connection, actor: Actor, case_id: str) -
     return bool(rows)
 
 
-async def item_for_staff(conn: aiosqlite.Connection, actor: Actor, item_id: str) -> aiosqlite.Row:
+async def item_for_staff(conn: Connection, actor: Actor, item_id: str) -> Row:
     staff = staff_only(actor)
     rows = await fetch_all(conn, "SELECT * FROM items WHERE id = ?", (item_id,))
     if not rows or not await may_see_case(conn, staff, rows[0]["case_id"]):
@@ -71,7 +69,7 @@ async def item_for_staff(conn: aiosqlite.Connection, actor: Actor, item_id: str)
     return rows[0]
 
 
-async def supporter_may_read(conn: aiosqlite.Connection, party: Party) -> bool:
+async def supporter_may_read(conn: Connection, party: Party) -> bool:
     if party.supports is None:
         return True
     rows = await fetch_all(
@@ -80,9 +78,7 @@ async def supporter_may_read(conn: aiosqlite.Connection, party: Party) -> bool:
     return bool(rows and rows[0][0])
 
 
-async def item_for_party(
-    conn: aiosqlite.Connection, actor: Actor, item_id: str
-) -> tuple[aiosqlite.Row, str]:
+async def item_for_party(conn: Connection, actor: Actor, item_id: str) -> tuple[Row, str]:
     """The item and how the participant relates to it: 'sent' or 'received'."""
     party = party_only(actor)
     rows = await fetch_all(

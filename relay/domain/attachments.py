@@ -21,14 +21,12 @@ from collections.abc import Iterable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import aiosqlite
-
 from relay.attachments import AttachmentRejected, CleanedAttachment, clean_attachment
 from relay.domain.access import TERMINAL, case_row, item_for_party, item_for_staff
 from relay.domain.actors import Actor, Staff
 from relay.domain.errors import Conflict, Invalid, NotFound, TooLarge
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import fetch_all
+from relay.storage import Connection, Row, fetch_all
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_ITEM = 10
@@ -40,9 +38,7 @@ _CLEANERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relay-attachme
 _LISTING_CHUNK = 500
 
 
-async def _fetch(
-    conn: aiosqlite.Connection, sql: str, args: Sequence[object]
-) -> list[aiosqlite.Row]:
+async def _fetch(conn: Connection, sql: str, args: Sequence[object]) -> list[Row]:
     return list(await fetch_all(conn, sql, args))
 
 
@@ -62,7 +58,7 @@ def too_large() -> TooLarge:
     )
 
 
-async def _writable_item(conn: aiosqlite.Connection, actor: Actor, item_id: str) -> aiosqlite.Row:
+async def _writable_item(conn: Connection, actor: Actor, item_id: str) -> Row:
     """The item, if `actor` may add or remove its attachments now; 404/409 otherwise."""
     if isinstance(actor, Staff):
         item = await item_for_staff(conn, actor, item_id)
@@ -97,7 +93,7 @@ async def _clean(data: bytes) -> CleanedAttachment:
         raise Invalid(str(exc), field="file") from exc
 
 
-async def _raise_version(relay: Relay, conn: aiosqlite.Connection, item: aiosqlite.Row) -> int:
+async def _raise_version(relay: Relay, conn: Connection, item: Row) -> int:
     version = int(item["version"]) + 1
     await conn.execute(
         "UPDATE items SET version = ?, updated_at = ? WHERE id = ?",
@@ -222,9 +218,7 @@ async def read_attachment(relay: Relay, actor: Actor, item_id: str, n: int) -> A
     return AttachmentFile(data, media_type, f"attachment-{n}.{EXTENSIONS[media_type]}")
 
 
-async def listings(
-    conn: aiosqlite.Connection, item_ids: Iterable[str]
-) -> dict[str, list[dict[str, object]]]:
+async def listings(conn: Connection, item_ids: Iterable[str]) -> dict[str, list[dict[str, object]]]:
     """`{item id: [{n, media_type, size}, ...]}` for the given items (no content is opened)."""
     ids = list(dict.fromkeys(item_ids))
     found: dict[str, list[dict[str, object]]] = {}
@@ -243,7 +237,7 @@ async def listings(
 
 
 async def add_listings(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     views: Sequence[MutableMapping[str, object]],
     *,
     only_opened: bool = False,

@@ -6,15 +6,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from relay.crypto import new_data_key
 from relay.domain import delivery, gates
 from relay.domain.access import TERMINAL, case_row, specialist_only, staff_only
 from relay.domain.actors import Actor, Party
 from relay.domain.errors import Conflict, Forbidden, Invalid
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import fetch_all
+from relay.storage import Connection, Row, fetch_all
 
 OUTCOMES = ("questions_answered", "apology_given", "agreement", "no_outcome")
 
@@ -161,14 +159,14 @@ async def assign(relay: Relay, actor: Actor, case_id: str, username: str) -> Non
         )
 
 
-def ensure_open(case: aiosqlite.Row) -> None:
+def ensure_open(case: Row) -> None:
     if case["status"] in TERMINAL:
         raise Conflict(f"The case is {case['status']}; nothing more can be recorded.")
 
 
 async def set_status(
     relay: Relay,
-    conn: aiosqlite.Connection,
+    conn: Connection,
     actor_label: str,
     case_id: str,
     status: str,

@@ -11,12 +11,10 @@ import json
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from relay.config import DeliveryWindow
 from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import fetch_all
+from relay.storage import Connection, fetch_all
 
 UNDELIVERED = ("pending", "countersign", "approved", "returned")
 
@@ -40,7 +38,7 @@ def window_open(window: DeliveryWindow | None, when: datetime, tz: ZoneInfo) -> 
     return local.isoweekday() in window.days and window.start <= local.time() < window.end
 
 
-async def release(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> list[str]:
+async def release(relay: Relay, conn: Connection, case_id: str) -> list[str]:
     """Deliver the case's approved items whose recipient's window is open; return their ids."""
     rows = await fetch_all(
         conn,
@@ -93,7 +91,7 @@ async def release_all_due(relay: Relay) -> list[str]:
     return released
 
 
-async def halt_case(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> int:
+async def halt_case(relay: Relay, conn: Connection, case_id: str) -> int:
     """Halt every undelivered item for good and drop queued notifications."""
     now = relay.now()
     halted = await fetch_all(

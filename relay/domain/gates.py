@@ -5,14 +5,12 @@ All are required to activate a case; an `unsafe` assessment pauses an active cas
 
 from __future__ import annotations
 
-import aiosqlite
-
 from relay.domain import cases
 from relay.domain.access import case_row, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, NotFound
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import fetch_all
+from relay.storage import Connection, Row, fetch_all
 
 GATES = (
     "consent_harmed",
@@ -23,7 +21,7 @@ GATES = (
 )
 
 
-async def gates_held(conn: aiosqlite.Connection, case: aiosqlite.Row) -> dict[str, bool]:
+async def gates_held(conn: Connection, case: Row) -> dict[str, bool]:
     """Which activation gates hold for the case right now."""
     result = dict.fromkeys(GATES, False)
     result["admission"] = case["admission_at"] is not None
@@ -41,9 +39,7 @@ async def gates_held(conn: aiosqlite.Connection, case: aiosqlite.Row) -> dict[st
     return result
 
 
-async def participant(
-    conn: aiosqlite.Connection, case_id: str, participant_id: str
-) -> aiosqlite.Row:
+async def participant(conn: Connection, case_id: str, participant_id: str) -> Row:
     rows = await fetch_all(
         conn, "SELECT * FROM participants WHERE id = ? AND case_id = ?", (participant_id, case_id)
     )
@@ -53,8 +49,8 @@ async def participant(
 
 
 async def open_principal(
-    conn: aiosqlite.Connection, staff: Actor, case_id: str, participant_id: str, refusal: str
-) -> tuple[aiosqlite.Row, aiosqlite.Row]:
+    conn: Connection, staff: Actor, case_id: str, participant_id: str, refusal: str
+) -> tuple[Row, Row]:
     """The open case and one of its two principals, for recording something about them."""
     case = await case_row(conn, staff, case_id)
     cases.ensure_open(case)

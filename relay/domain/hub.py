@@ -6,15 +6,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
 from relay.audit import AuditLog
 from relay.config import Config
 from relay.crypto import CaseCipher, KeyStore
 from relay.domain.errors import Conflict, NotFound
 from relay.passwords import Passwords
 from relay.scanning import Scanner
-from relay.storage import Database, fetch_all
+from relay.storage import Connection, Database, fetch_all
 
 
 def new_id(prefix: str) -> str:
@@ -40,7 +38,7 @@ class Relay:
     def now(self) -> datetime:
         return self.config.clock()
 
-    async def cipher(self, conn: aiosqlite.Connection, case_id: str) -> CaseCipher:
+    async def cipher(self, conn: Connection, case_id: str) -> CaseCipher:
         """The case's cipher; 404 for no such case, 409 once its key has been shredded."""
         cached = self._ciphers.get(case_id)
         if cached is not None:

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from moderation import Finding
 from moderation import redaction as redact
 from relay.crypto import CaseCipher
@@ -23,7 +21,7 @@ from relay.domain.actors import Actor, Staff
 from relay.domain.errors import Conflict, Invalid, NotFound
 from relay.domain.hub import Relay, new_id, stamp
 from relay.domain.participants import vault_values
-from relay.storage import fetch_all
+from relay.storage import Connection, Row, fetch_all
 
 MAX_TEXT = 20_000
 MAX_NOTE = 2_000
@@ -68,9 +66,7 @@ async def _prescan(relay: Relay, case_id: str, text: str) -> _Prescan:
     return _Prescan(known, json.dumps(findings).encode())
 
 
-async def _scan(
-    relay: Relay, conn: aiosqlite.Connection, case_id: str, text: str, pre: _Prescan
-) -> bytes:
+async def _scan(relay: Relay, conn: Connection, case_id: str, text: str, pre: _Prescan) -> bytes:
     """The prescan's findings, unless the case's vault changed meanwhile (then scan again)."""
     known = await vault_values(relay, conn, case_id)
     if known == pre.known:
@@ -78,7 +74,7 @@ async def _scan(
     return json.dumps(findings_json(await relay.scanner.scan(text, known))).encode()
 
 
-async def _other_principal(conn: aiosqlite.Connection, case_id: str, principal_id: str) -> str:
+async def _other_principal(conn: Connection, case_id: str, principal_id: str) -> str:
     rows = await fetch_all(
         conn,
         "SELECT id FROM participants WHERE case_id = ? AND role IN ('harmed', 'responsible') "
@@ -218,7 +214,7 @@ async def revise_item(relay: Relay, actor: Actor, item_id: str, body: str) -> di
     return {"id": item_id, "state": "pending", "version": version}
 
 
-def _claim_holder(item: aiosqlite.Row, now: datetime) -> str | None:
+def _claim_holder(item: Row, now: datetime) -> str | None:
     if item["claimed_by"] is None or item["claimed_until"] is None:
         return None
     return item["claimed_by"] if datetime.fromisoformat(item["claimed_until"]) > now else None
@@ -321,7 +317,7 @@ async def decide(relay: Relay, actor: Actor, item_id: str, decision: Decision) -
 
 
 def _next_state(
-    item: aiosqlite.Row, case: aiosqlite.Row, staff: Staff, decision: Decision
+    item: Row, case: Row, staff: Staff, decision: Decision
 ) -> tuple[str, dict[str, object]]:
     state, action = item["state"], decision.action
     if case["status"] in TERMINAL or state == "halted":

@@ -6,13 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-import aiosqlite
-
 from relay.domain.access import TERMINAL, case_row, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import fetch_all
+from relay.storage import Connection, fetch_all
 
 VAULT_FIELDS = ("name", "email", "phone", "address")
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
@@ -100,7 +98,7 @@ async def add_participant(
     return NewParticipant(participant_id, role, alias, code)
 
 
-async def vault_values(relay: Relay, conn: aiosqlite.Connection, case_id: str) -> list[str]:
+async def vault_values(relay: Relay, conn: Connection, case_id: str) -> list[str]:
     """Every non-empty contact detail of every participant of the case (for scanning)."""
     cipher = await relay.cipher(conn, case_id)
     rows = await fetch_all(conn, "SELECT id, vault FROM participants WHERE case_id = ?", (case_id,))

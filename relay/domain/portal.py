@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
-
 from relay.config import DeliveryWindow
 from relay.domain import delivery
 from relay.domain.access import (
@@ -20,7 +18,7 @@ from relay.domain.attachments import add_listings
 from relay.domain.errors import Conflict, Forbidden, NotFound
 from relay.domain.hub import Relay, stamp
 from relay.domain.views import received_view, sent_view
-from relay.storage import fetch_all
+from relay.storage import Connection, Row, fetch_all
 
 
 def visible_status(status: str, withdrawn_by: str | None, party: Party) -> str:
@@ -34,14 +32,14 @@ def visible_status(status: str, withdrawn_by: str | None, party: Party) -> str:
     return "ended"
 
 
-async def _case(conn: aiosqlite.Connection, party: Party) -> aiosqlite.Row:
+async def _case(conn: Connection, party: Party) -> Row:
     rows = await fetch_all(conn, "SELECT * FROM cases WHERE id = ?", (party.case_id,))
     if not rows:
         raise NotFound()
     return rows[0]
 
 
-async def _aliases(conn: aiosqlite.Connection, case_id: str) -> dict[str, aiosqlite.Row]:
+async def _aliases(conn: Connection, case_id: str) -> dict[str, Row]:
     rows = await fetch_all(
         conn,
         "SELECT id, role, alias, supports, read_receipts, window_json FROM participants "
@@ -116,9 +114,7 @@ async def my_items(relay: Relay, actor: Actor) -> dict[str, list[dict[str, objec
     return {"sent": sent, "received": received}
 
 
-async def _received(
-    relay: Relay, conn: aiosqlite.Connection, party: Party, item_id: str
-) -> aiosqlite.Row:
+async def _received(relay: Relay, conn: Connection, party: Party, item_id: str) -> Row:
     item, relation = await item_for_party(conn, party, item_id)
     if relation != "received":
         raise NotFound()
@@ -163,7 +159,7 @@ async def decline_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, ob
 
 
 async def _received_view(
-    relay: Relay, conn: aiosqlite.Connection, party: Party, item_id: str
+    relay: Relay, conn: Connection, party: Party, item_id: str
 ) -> dict[str, object]:
     rows = await fetch_all(conn, "SELECT * FROM items WHERE id = ?", (item_id,))
     people = await _aliases(conn, party.case_id)

@@ -8,14 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from relay.domain.access import specialist_only
 from relay.domain.actors import Actor, Party, Staff
 from relay.domain.errors import Conflict, TooManyAttempts, Unauthorized
 from relay.domain.hub import Relay, new_id, stamp
 from relay.domain.participants import activate_invite
-from relay.storage import fetch_all
+from relay.storage import Connection, fetch_all
 
 
 def token_hash(token: str) -> str:
@@ -31,7 +29,7 @@ class Session:
 
 
 async def _open_session(
-    relay: Relay, conn: aiosqlite.Connection, kind: str, subject_id: str
+    relay: Relay, conn: Connection, kind: str, subject_id: str
 ) -> tuple[str, str]:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
@@ -66,7 +64,7 @@ class _Throttle:
                 retry_after=int((until - now).total_seconds()) + 1,
             )
 
-    async def _row(self, conn: aiosqlite.Connection) -> tuple[int, str | None]:
+    async def _row(self, conn: Connection) -> tuple[int, str | None]:
         rows = await fetch_all(
             conn, "SELECT failures, locked_until FROM login_attempts WHERE key = ?", (self.key,)
         )
@@ -96,7 +94,7 @@ class _Throttle:
         if failures >= config.login_slow_after and config.login_delay_seconds > 0:
             await asyncio.sleep(config.login_delay_seconds)
 
-    async def succeeded(self, conn: aiosqlite.Connection) -> None:
+    async def succeeded(self, conn: Connection) -> None:
         """Inside the login's write transaction: refuse (429) if locked since `check()`."""
         _, locked_until = await self._row(conn)
         self._still_locked(locked_until)

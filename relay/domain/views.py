@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import aiosqlite
-
 from relay.audit import AuditLog
 from relay.crypto import CaseCipher
 from relay.domain.access import item_for_staff, may_see_case, staff_only
@@ -18,7 +16,7 @@ from relay.domain.actors import Actor
 from relay.domain.attachments import add_listings
 from relay.domain.errors import Invalid
 from relay.domain.hub import Relay
-from relay.storage import fetch_all
+from relay.storage import Row, fetch_all
 
 AWAITING = ("pending", "countersign")
 QUEUE_STATES = frozenset(
@@ -26,12 +24,12 @@ QUEUE_STATES = frozenset(
 )
 
 
-def _open(cipher: CaseCipher, item: aiosqlite.Row, field: str) -> str | None:
+def _open(cipher: CaseCipher, item: Row, field: str) -> str | None:
     blob = item[field]
     return None if blob is None else cipher.open("items", item["id"], field, blob)
 
 
-def author_state(item: aiosqlite.Row, receipts: bool) -> str:
+def author_state(item: Row, receipts: bool) -> str:
     """The state as the author may know it (DESIGN: never why something was not delivered)."""
     state = item["state"]
     if state in AWAITING:
@@ -46,7 +44,7 @@ def author_state(item: aiosqlite.Row, receipts: bool) -> str:
     return state
 
 
-def sent_view(cipher: CaseCipher, item: aiosqlite.Row, receipts: bool) -> dict[str, object]:
+def sent_view(cipher: CaseCipher, item: Row, receipts: bool) -> dict[str, object]:
     text = _open(cipher, item, "original")
     view: dict[str, object] = {
         "id": item["id"],
@@ -64,7 +62,7 @@ def sent_view(cipher: CaseCipher, item: aiosqlite.Row, receipts: bool) -> dict[s
 
 
 def received_view(
-    cipher: CaseCipher, item: aiosqlite.Row, from_alias: str, relay: Relay
+    cipher: CaseCipher, item: Row, from_alias: str, relay: Relay
 ) -> dict[str, object]:
     delivered_at = datetime.fromisoformat(item["delivered_at"])
     view: dict[str, object] = {
@@ -83,7 +81,7 @@ def received_view(
     return view
 
 
-def staff_item_view(cipher: CaseCipher, item: aiosqlite.Row, *, full: bool) -> dict[str, object]:
+def staff_item_view(cipher: CaseCipher, item: Row, *, full: bool) -> dict[str, object]:
     text = _open(cipher, item, "body")
     view: dict[str, object] = {
         "id": item["id"],

@@ -1,10 +1,11 @@
 """The database handle: WAL, one serialised writer, one reader, migrations at open.
 
-aiosqlite runs each connection's calls on one thread in order, so transactions from different
-tasks on a shared connection would interleave. Writes therefore go through `write()`, which
-holds an asyncio.Lock from BEGIN IMMEDIATE to COMMIT. `write()` is re-entrant within a task
-(nested blocks become savepoints), so a request can wrap a domain call and its idempotency
-record in one transaction.
+Statements run on the event loop's thread (see `connection.py` for why); BEGIN IMMEDIATE,
+COMMIT and checkpoints, which can wait on locks or an fsync, run on one thread of their own.
+Transactions from different tasks on the shared writer would interleave, so writes go through
+`write()`, which holds an asyncio.Lock from BEGIN IMMEDIATE to COMMIT. `write()` is re-entrant
+within a task (nested blocks become savepoints), so a request can wrap a domain call and its
+idempotency record in one transaction.
 
 Group commit: with synchronous=FULL every COMMIT waits for an fsync of the WAL (milliseconds on
 a virtual disk), and with one writer that fsync, not the work, bounds how many writes a second
@@ -22,12 +23,13 @@ import contextvars
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import cast
+from typing import TypeVar
 
-import aiosqlite
+from relay.storage.connection import Connection, Row
 
 _MIGRATION = re.compile(r"^(\d{4})_(\w+)\.sql$")
 MAX_BATCH = 64  # writers per group commit: bounds how long the first one waits
@@ -46,11 +48,12 @@ def _retrieve(batch: asyncio.Future[None]) -> None:
         batch.exception()
 
 
-async def fetch_all(
-    conn: aiosqlite.Connection, sql: str, params: Sequence[object] = ()
-) -> list[aiosqlite.Row]:
-    """All rows of a query (aiosqlite types execute_fetchall loosely as an Iterable)."""
-    return cast(list[aiosqlite.Row], await conn.execute_fetchall(sql, params))
+_T = TypeVar("_T")
+
+
+async def fetch_all(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[Row]:
+    """All rows of a query."""
+    return await conn.execute_fetchall(sql, params)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -64,9 +67,8 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
+async def _connect(path: Path) -> Connection:
+    conn = Connection.open(path)
     # WAL: readers never block the writer. synchronous=FULL: an acknowledged decision survives
     # power loss too, not only a process crash (NORMAL would risk the last commits).
     # secure_delete: shredded keys and deleted rows are overwritten, not left in free pages.
@@ -84,13 +86,18 @@ async def _connect(path: Path) -> aiosqlite.Connection:
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._writer: Connection | None = None
+        self._reader: Connection | None = None
         self._lock = asyncio.Lock()
         self._queued = 0  # writers waiting for the lock
         self._batch: asyncio.Future[None] | None = None  # the open group's COMMIT outcome
         self._members = 0
         self._committers: set[asyncio.Task[None]] = set()
+        # BEGIN, COMMIT and checkpoints wait here, off the loop, one at a time.
+        self._waits = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-commit")
+
+    async def _off_loop(self, call: Callable[[], _T]) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._waits, call)
 
     async def open(self) -> Database:
         self._writer = await _connect(self.path)
@@ -112,9 +119,10 @@ class Database:
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
+        self._waits.shutdown(wait=True)
 
     @property
-    def reader(self) -> aiosqlite.Connection:
+    def reader(self) -> Connection:
         if self._reader is None:
             raise StorageUnavailable("the database is not open")
         return self._reader
@@ -149,7 +157,7 @@ class Database:
         return applied
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def write(self) -> AsyncIterator[Connection]:
         """A write transaction (BEGIN IMMEDIATE … COMMIT); nested use makes a savepoint."""
         if self._writer is None:
             raise StorageUnavailable("the database is not open")
@@ -232,8 +240,9 @@ class Database:
         try:
             if batch is None:
                 return
+            raw = self._writer.raw
             try:
-                await self._writer.execute("COMMIT")
+                await self._off_loop(lambda: raw.execute("COMMIT"))
             except sqlite3.Error as exc:
                 if self._writer.in_transaction:
                     await self._writer.execute("ROLLBACK")
@@ -267,13 +276,32 @@ class Database:
             raise StorageUnavailable("the database is not open")
         async with self._lock:
             await self._commit(release=False)
-            rows = list(await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
+            raw = self._writer.raw
+            rows = await self._off_loop(
+                lambda: raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            )
         busy, log, done = rows[0]
         return int(busy), int(log), int(done)
 
+    async def backup(self, target: Path) -> None:
+        """Copy the live database into `target` with SQLite's online backup, off the loop."""
+
+        def copy() -> None:
+            # Connections of its own, so the copy holds neither the reader nor the writer.
+            source = sqlite3.connect(self.path)
+            dest = sqlite3.connect(target)
+            try:
+                source.backup(dest)
+            finally:
+                dest.close()
+                source.close()
+
+        await asyncio.to_thread(copy)
+
     async def _begin(self) -> None:
         assert self._writer is not None
+        raw = self._writer.raw
         try:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await self._off_loop(lambda: raw.execute("BEGIN IMMEDIATE"))
         except sqlite3.OperationalError as exc:
             raise StorageUnavailable(f"could not start a write: {exc}") from exc

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner, Result
@@ -25,6 +24,7 @@ from relay.config import Config
 from relay.domain.hub import Relay
 from relay.keys import RELAY
 from relay.mailer import Mailer, MailSettings
+from relay.storage import Connection, Row
 from tests.conftest import World
 
 # Every column sealed under a case's data key: table -> (column holding the case id, column
@@ -158,7 +158,7 @@ async def deliver(world: World, token: str, text: str) -> str:
     return item_id
 
 
-async def notifications(world: World) -> list[aiosqlite.Row]:
+async def notifications(world: World) -> list[Row]:
     return list(
         await relay_of(world).db.reader.execute_fetchall(
             "SELECT * FROM notifications WHERE case_id = ? ORDER BY created_at, id",
@@ -229,7 +229,7 @@ class Sealed:
     blob: bytes
 
 
-async def sealed_fields(conn: aiosqlite.Connection, case_id: str) -> list[Sealed]:
+async def sealed_fields(conn: Connection, case_id: str) -> list[Sealed]:
     """Every non-empty ciphertext of the case, in every column sealed under its data key."""
     found = []
     for table, (case_column, id_column, fields) in ENCRYPTED.items():
@@ -245,7 +245,7 @@ async def sealed_fields(conn: aiosqlite.Connection, case_id: str) -> list[Sealed
     return found
 
 
-async def current_blob(conn: aiosqlite.Connection, sealed: Sealed) -> bytes | None:
+async def current_blob(conn: Connection, sealed: Sealed) -> bytes | None:
     id_column = ENCRYPTED[sealed.table][1]
     rows = await conn.execute_fetchall(
         f"SELECT {sealed.field} FROM {sealed.table} WHERE {id_column} = ?", (sealed.row_id,)
@@ -253,7 +253,7 @@ async def current_blob(conn: aiosqlite.Connection, sealed: Sealed) -> bytes | No
     return None if not rows or rows[0][0] is None else bytes(rows[0][0])
 
 
-async def blob_columns(conn: aiosqlite.Connection) -> set[tuple[str, str]]:
+async def blob_columns(conn: Connection) -> set[tuple[str, str]]:
     tables = await conn.execute_fetchall(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     )
