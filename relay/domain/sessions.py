@@ -175,32 +175,29 @@ async def authenticate(relay: Relay, token: str) -> tuple[Actor, str]:
     if not token.isascii():  # ours are URL-safe base64; other bytes could not even be hashed
         raise Unauthorized("Please sign in.")
     digest = token_hash(token)
+    # One read: the session with its practitioner (active ones only) or its participant.
     rows = await fetch_all(
         relay.db.reader,
-        "SELECT kind, subject_id, csrf_token, expires_at, revoked_at FROM sessions "
-        "WHERE token_hash = ?",
+        "SELECT s.kind, s.subject_id, s.csrf_token, s.expires_at, s.revoked_at, "
+        "st.username, st.role, pa.case_id, pa.role, pa.supports FROM sessions s "
+        "LEFT JOIN practitioners st ON s.kind = 'staff' AND st.id = s.subject_id "
+        "AND st.active = 1 "
+        "LEFT JOIN participants pa ON s.kind = 'party' AND pa.id = s.subject_id "
+        "WHERE s.token_hash = ?",
         (digest,),
     )
     if not rows or rows[0]["revoked_at"] is not None:
         raise Unauthorized("Please sign in.")
-    if datetime.fromisoformat(rows[0]["expires_at"]) <= relay.now():
+    kind, subject, csrf, expires, _revoked, username, staff_role, case_id, role, supports = rows[0]
+    if datetime.fromisoformat(expires) <= relay.now():
         raise Unauthorized("Your session has expired. Please sign in again.")
-    kind, subject, csrf = rows[0]["kind"], rows[0]["subject_id"], rows[0]["csrf_token"]
     if kind == "staff":
-        staff = await fetch_all(
-            relay.db.reader,
-            "SELECT username, role FROM practitioners WHERE id = ? AND active = 1",
-            (subject,),
-        )
-        if not staff:
+        if username is None:
             raise Unauthorized("Please sign in.")
-        return Staff(subject, staff[0][0], staff[0][1], digest), csrf
-    party = await fetch_all(
-        relay.db.reader, "SELECT case_id, role, supports FROM participants WHERE id = ?", (subject,)
-    )
-    if not party:
+        return Staff(subject, username, staff_role, digest), csrf
+    if case_id is None:
         raise Unauthorized("Please sign in.")
-    return Party(subject, party[0][0], party[0][1], party[0][2], digest), csrf
+    return Party(subject, case_id, role, supports, digest), csrf
 
 
 async def logout(relay: Relay, actor: Actor) -> None:

@@ -312,6 +312,17 @@ async def test_a_password_change_ends_all_of_that_persons_sessions_only(world: W
     assert new[0] == 200 and new[1]["token"] not in tokens
 
 
+async def test_a_deactivated_practitioners_sessions_stop_at_once(world: World) -> None:
+    relay = world.api.client.app[RELAY]
+    val = await world.staff_token("val")
+    assert (await world.api.get("/queue", val))[0] == 200
+    async with relay.db.write() as conn:
+        await conn.execute("UPDATE practitioners SET active = 0 WHERE username = 'val'")
+    assert (await world.api.get("/queue", val))[0] == 401
+    assert (await world.api.get("/cases", world.specialist))[0] == 200
+    assert (await world.api.get("/me", world.harmed))[0] == 200
+
+
 # Ids that try to leave their place ------------------------------------------------------------
 
 HOSTILE_IDS = [
