@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from relay.config import DeliveryWindow
 from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import Connection, fetch_all
+from relay.storage import Connection, Row, fetch_all
 
 UNDELIVERED = ("pending", "countersign", "approved", "returned")
 
@@ -54,27 +54,56 @@ async def release(relay: Relay, conn: Connection, case_id: str) -> list[str]:
         window = window_from_json(window_json, relay.config.delivery_window)
         if not window_open(window, now, relay.config.timezone):
             continue
+        sets = delivered_columns(now)
         await conn.execute(
-            "UPDATE items SET state = 'delivered', recipient_state = 'waiting', "
-            "delivered_at = ?, updated_at = ? WHERE id = ?",
-            (stamp(now), stamp(now), item_id),
+            f"UPDATE items SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",  # noqa: S608
+            (*sets.values(), item_id),
         )
-        await conn.execute(
-            "INSERT INTO notifications (id, case_id, participant_id, item_id, state, "
-            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-            (new_id("ntf"), case_id, recipient_id, item_id, stamp(now), stamp(now)),
-        )
-        await relay.audit.append(
-            conn,
-            at=now,
-            actor=SYSTEM,
-            action="item.delivered",
-            case_id=case_id,
-            subject=item_id,
-            recipient=recipient_id,
-        )
+        await delivered_notice(relay, conn, case_id, item_id, recipient_id)
         delivered.append(item_id)
     return delivered
+
+
+def delivered_columns(now: datetime) -> dict[str, object]:
+    """What a delivery sets on the item (by `release`, or by a decision delivering at once)."""
+    return {
+        "state": "delivered",
+        "recipient_state": "waiting",
+        "delivered_at": stamp(now),
+        "updated_at": stamp(now),
+    }
+
+
+async def deliverable_now(relay: Relay, conn: Connection, case: Row, recipient_id: str) -> bool:
+    """Whether an item approved now for `recipient_id` goes straight into their inbox."""
+    if case["status"] != "active":
+        return False
+    rows = await fetch_all(
+        conn, "SELECT window_json FROM participants WHERE id = ?", (recipient_id,)
+    )
+    window = window_from_json(rows[0][0], relay.config.delivery_window)
+    return window_open(window, relay.now(), relay.config.timezone)
+
+
+async def delivered_notice(
+    relay: Relay, conn: Connection, case_id: str, item_id: str, recipient_id: str
+) -> None:
+    """What follows a delivery in the same transaction: a content-free notification, the audit."""
+    now = relay.now()
+    await conn.execute(
+        "INSERT INTO notifications (id, case_id, participant_id, item_id, state, "
+        "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+        (new_id("ntf"), case_id, recipient_id, item_id, stamp(now), stamp(now)),
+    )
+    await relay.audit.append(
+        conn,
+        at=now,
+        actor=SYSTEM,
+        action="item.delivered",
+        case_id=case_id,
+        subject=item_id,
+        recipient=recipient_id,
+    )
 
 
 async def release_all_due(relay: Relay) -> list[str]:

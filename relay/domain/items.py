@@ -289,8 +289,16 @@ async def decide(relay: Relay, actor: Actor, item_id: str, decision: Decision) -
             claimed_by=None,
             claimed_until=None,
         )
+        deliver = False
         if new_state == "approved":
             updates["approved_at"] = stamp(now)
+            deliver = await delivery.deliverable_now(relay, conn, case, item["recipient_id"])
+            if deliver:
+                # Anything approved before it and held (a window that has just opened) goes
+                # first, as the periodic release would have sent it; then this one, delivered
+                # by the same UPDATE that approves it.
+                await delivery.release(relay, conn, item["case_id"])
+                updates.update(delivery.delivered_columns(now))
         columns = ", ".join(f"{name} = ?" for name in updates)
         await conn.execute(
             f"UPDATE items SET {columns} WHERE id = ?",  # noqa: S608 - names are our own
@@ -309,10 +317,11 @@ async def decide(relay: Relay, actor: Actor, item_id: str, decision: Decision) -
             dismissed=sorted(decision.dismissed or {}),
             takeover_from=holder if takeover else None,
         )
-        if new_state == "approved":
-            delivered = await delivery.release(relay, conn, item["case_id"])
-            if item_id in delivered:
-                new_state = "delivered"
+        if deliver:
+            await delivery.delivered_notice(
+                relay, conn, item["case_id"], item_id, item["recipient_id"]
+            )
+            new_state = "delivered"
     return {"id": item_id, "state": new_state, "version": version}
 
 

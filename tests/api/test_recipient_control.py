@@ -114,6 +114,33 @@ async def test_item_approved_outside_the_window_arrives_at_the_window_start(
     assert all(row[1].startswith("2026-03-03T09:00") for row in rows)
 
 
+async def test_an_approval_once_the_window_opens_delivers_held_items_first(
+    world: World, clock: FrozenClock
+) -> None:
+    """The periodic release has not run yet: the held letter still goes before the new one."""
+    await world.api.ok(
+        "PUT",
+        "/me/preferences",
+        world.harmed,
+        {
+            "read_receipts": False,
+            "delivery_window": {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"},
+        },
+    )
+    relay = world.api.client.app[RELAY]
+    clock.set(clock.now.replace(hour=19))  # Monday 19:00 London: outside
+    held = await _approved(world, "Held overnight.")
+    clock.set(clock.now + timedelta(hours=14))  # Tuesday 09:00: open
+    fresh = await _approved(world, "Approved in the morning.")
+    received = (await world.api.ok("GET", "/me/items", world.harmed))["received"]
+    assert [entry["id"] for entry in received] == [held, fresh]
+    events = await relay.db.reader.execute_fetchall(
+        "SELECT subject FROM audit_events WHERE action = 'item.delivered' ORDER BY seq"
+    )
+    assert [row[0] for row in events] == [held, fresh]
+    assert await release_all_due(relay) == []
+
+
 async def test_weekend_is_outside_a_weekday_window(world: World, clock: FrozenClock) -> None:
     await world.api.ok(
         "PUT",
