@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from relay.domain.errors import DomainError, TooManyAttempts
+from relay.scanning import ScanFailed
 from relay.storage import StorageUnavailable
 
 log = logging.getLogger("relay.api")
@@ -109,6 +110,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             log.exception("unexpected database error on %s %s", request.method, request.path)
             return problem(500, "Something went wrong on our side. Nothing was changed.")
         return response
+    except ScanFailed:
+        log.exception("a scan failed on %s %s", request.method, request.path)
+        return problem(503, "Your letter could not be checked just now. Please send it again.")
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return problem(500, "Something went wrong on our side. Nothing was changed.")
