@@ -198,7 +198,11 @@ def relay_server(root: Path, name: str = "relay") -> Server:
             capture_output=True,
             cwd=root,
         )
-    return Server(name, relay_argv("serve"), env, port, root / "server.log")
+    argv = relay_argv("serve")
+    if os.environ.get("BENCH_CPROFILE"):  # deterministic attribution, at cProfile's overhead
+        profile = str(RESULTS / f"cprofile-{name}.prof")
+        argv = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "relay", "serve"]
+    return Server(name, argv, env, port, root / "server.log")
 
 
 class Bench:
