@@ -16,18 +16,24 @@ Handle: "@name"; a platform followed by a name ("insta jsmith_99", "snap: x", "m
 "find/add/follow/message me on <platform>" and "I'm on <platform>" (with a name after a comma or
 dash: "find me on fb, Jo Smith from Histon"); "name on <platform>"; reddit "u/name".
 Detection is anchored on the "@"/"at" of an e-mail and on platform names, so a letter costs one
-fast scan per rule rather than a match attempt at every word.
+fast scan per rule rather than a match attempt at every word. Python's regex engine only skips
+ahead quickly when a pattern starts with a literal character (or one of a few), so the scanning
+patterns below start with one where that is possible. Rules that need a fixed string ("://",
+"www", "@") or a platform's name as a word are skipped when the text does not have it: they
+cannot match without it.
 """
 
 from __future__ import annotations
 
 import re
 
+from moderation.normalise import ascii_words
 from moderation.patterns import (
     BARE_TLDS,
     COMMON_WORDS,
     MAIL_PROVIDERS,
     PATH_TLDS,
+    PLATFORM_WORDS,
     PLATFORMS,
     SPLIT_PROVIDERS,
 )
@@ -39,23 +45,43 @@ _LOCAL_DOT = rf"(?:\.|\s+dot\s+|\s*{_OPEN}\s*dot\s*{_CLOSE}\s*|-dot-)"
 _DOMAIN_DOT = rf"(?:\.|\s+\.\s+|\s+dot\s+|\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s*-dot-\s*)"
 
 # The "at" itself; the spaces around it are taken in by `_at_span` (a leading \s* here would be
-# retried at every position of a long run of spaces).
-_AT = re.compile(rf"@|{_OPEN}\s{{0,3}}(?:at|@)\s{{0,3}}{_CLOSE}|-at-|_at_|(?<=\s)at(?=\s)")
+# retried at every position of a long run of spaces). Every alternative starts with a different
+# literal ("@", "(", "[", "{", "<", "-", "_", "a"), so at most one can match at a position.
+_AT = re.compile(
+    "|".join(
+        [
+            "@",
+            *(rf"\{open_}\s{{0,3}}(?:at|@)\s{{0,3}}{_CLOSE}" for open_ in "([{<"),
+            "-at-",
+            "_at_",
+            r"a(?<=\sa)t(?=\s)",  # " at ": the same as (?<=\s)at(?=\s)
+        ]
+    )
+)
 _LOCAL_BEFORE = re.compile(
     rf"(?<![a-z0-9_%+\-.@])[a-z0-9](?:[a-z0-9_%+\-]|{_LOCAL_DOT}(?=[a-z0-9]))*$"
 )
 _DOMAIN = re.compile(rf"(?:{SPLIT_PROVIDERS}|{_LABEL})(?:{_DOMAIN_DOT}{_LABEL})*")
 _DOMAIN_PART = re.compile(rf"(?P<label>{SPLIT_PROVIDERS}|{_LABEL})(?P<sep>{_DOMAIN_DOT})?")
 _SQUEEZE = re.compile(r"[\s\[\](){}<>]+|\bdot\b|-dot-")
+_SPACES = re.compile(r"\s+")
+_DOTS = re.compile(r"\.+")
 
 _PATH = r"(?:/[^\s<>\"']*)?"
 _URL_DOT = rf"(?:\.|\s+\.\s+|\s+dot\s+|\s*{_OPEN}dot{_CLOSE}\s*|-dot-)"
 _SCHEME_URL = re.compile(r"\b(?:https?|hxxps?|ftp)://[^\s<>\"']+")
 _WWW_URL = re.compile(rf"\bwww{_URL_DOT}(?=[a-z0-9\-]*[a-z]){_LABEL}(?:{_URL_DOT}{_LABEL})*{_PATH}")
-# Cheap gate: every domain has a dot (in some spelling) followed by a letter.
-_DOT_GATE = re.compile(r"[a-z0-9]\.[a-z]|\sdot\s|[\(\[\{<]dot|-dot-|\s\.\s")
+# Cheap gate: every domain has a dot (in some spelling) followed by a letter. The same test as
+# "[a-z0-9]\.[a-z]|\sdot\s|[\(\[\{<]dot|-dot-|\s\.\s", written to start with "." or "dot".
+_DOT_GATE = re.compile(
+    r"\.(?:(?<=[a-z0-9]\.)[a-z]|(?<=\s\.)\s)|dot(?:(?<=\sdot)\s|(?<=[\(\[\{<]dot))|-dot-"
+)
+# A quick test first at each word (it changes no match): the first label is followed by a dot in
+# one of its spellings, or has "-dot-" in it. Without it, every word is tried as a label that
+# ends at each of its letters in turn.
+_FIRST_DOT = r"(?=[a-z0-9\-]*+(?:\.|\s+\.\s|\s+dot\s|\s*[\(\[\{<]dot)|[a-z0-9\-]*?-dot-)"
 _BARE_URL = re.compile(
-    rf"(?<![@\w.\-/])(?P<host>(?=[a-z0-9\-]*[a-z]){_LABEL}(?:{_URL_DOT}{_LABEL})+)"
+    rf"(?<![@\w.\-/]){_FIRST_DOT}(?P<host>(?=[a-z0-9\-]*[a-z]){_LABEL}(?:{_URL_DOT}{_LABEL})+)"
     r"(?P<path>/[^\s<>\"']*)?"
 )
 _URL_SPLIT = re.compile(_URL_DOT)
@@ -63,6 +89,9 @@ _TRAILING = ".,;:!?)]}'\""
 
 _AT_HANDLE = re.compile(r"(?<!@)@(?P<h>[a-z0-9_](?:[a-z0-9_.]*[a-z0-9_])?)")
 _PLATFORM = re.compile(rf"(?<![a-z]){PLATFORMS}(?![a-z])")
+# A match of _PLATFORM has no letter either side, so the first word of its platform's name is a
+# whole word of the text (see `ascii_words`): without one, there is nothing to look for.
+_PLATFORM_WORDS = frozenset(word.encode() for word in PLATFORM_WORDS)
 _AFTER_PLATFORM = re.compile(
     r"(?:\s+me)?(?P<desc>\s+(?:user\s?name|name|handle|id|gamer\s?tag|tag|account))?"
     r"(?P<sep>\s*[:=]\s*|\s+-\s+|\s+(?:is|as)\s+|'s\s+|\s+|-)(?P<at>@)?"
@@ -101,7 +130,7 @@ def _domain_end(lower: str, start: int, end: int, bare_at: bool) -> tuple[int, s
     plain = True  # every separator so far is a bare "."
     names: list[str] = []
     for index, (label, label_end, _sep) in enumerate(labels):
-        names.append(re.sub(r"\s+", "", label))
+        names.append(_SPACES.sub("", label))
         if index == 0:
             if names[0] in MAIL_PROVIDERS:
                 best = (label_end, names[0])
@@ -137,18 +166,20 @@ def find_emails(lower: str) -> list[tuple[int, int, str]]:
         spelled = at.group() == "at"
         if spelled and (start == at.start() or end == at.end()):
             continue  # a spelled "at" needs a space on each side
-        local = _LOCAL_BEFORE.search(lower, max(0, start - 80), start)
+        # Domain first: it fails for almost every " at " in prose ("at the park"), and checking
+        # it before the local part is cheaper and gives the same answer (neither uses the other).
         domain = _DOMAIN.match(lower, end)
-        if local is None or domain is None or domain.group().startswith("www"):
+        if domain is None or domain.group().startswith("www"):
             continue
-        if spelled and local.group() in COMMON_WORDS:
-            continue  # "work at yahoo", "be at home"
         bare_at = at.group() == "@" and (start, end) == at.span()
         cut = _domain_end(lower, domain.start(), domain.end(), bare_at=bare_at)
         if cut is None:
             continue
+        local = _LOCAL_BEFORE.search(lower, max(0, start - 80), start)
+        if local is None or (spelled and local.group() in COMMON_WORDS):
+            continue  # "work at yahoo", "be at home"
         end, canonical_domain = cut
-        canonical_local = re.sub(r"\.+", ".", _SQUEEZE.sub(".", local.group()))
+        canonical_local = _DOTS.sub(".", _SQUEEZE.sub(".", local.group()))
         found.append((local.start(), end, f"{canonical_local}@{canonical_domain}"))
     return found
 
@@ -185,8 +216,11 @@ def _bare_url_end(m: re.Match[str]) -> int | None:
 
 def find_urls(lower: str) -> list[tuple[int, int]]:
     """Spans of web addresses: with a scheme, with www., or a bare domain with a known TLD."""
-    found = [(m.start(), _trim(lower, *m.span())) for m in _SCHEME_URL.finditer(lower)]
-    found += [(m.start(), _trim(lower, *m.span())) for m in _WWW_URL.finditer(lower)]
+    found: list[tuple[int, int]] = []
+    if "://" in lower:  # in every match of _SCHEME_URL
+        found += [(m.start(), _trim(lower, *m.span())) for m in _SCHEME_URL.finditer(lower)]
+    if "www" in lower:  # in every match of _WWW_URL
+        found += [(m.start(), _trim(lower, *m.span())) for m in _WWW_URL.finditer(lower)]
     if _DOT_GATE.search(lower) is None:
         return found
     for m in _BARE_URL.finditer(lower):
@@ -234,16 +268,35 @@ def _after_platform(text: str, lower: str, m: re.Match[str]) -> int | None:
     return after.end()
 
 
+def _platforms(lower: str) -> list[re.Match[str]]:
+    """The matches of `_PLATFORM.finditer(lower)`, without trying it at every position: a match
+    starts where the first word of a platform's name is a whole word, so it is tried only where
+    one of those that are words of the text occurs, in order, as `finditer` would."""
+    starts: set[int] = set()
+    for word in (word.decode() for word in _PLATFORM_WORDS & ascii_words(lower)):
+        at = lower.find(word)
+        while at >= 0:
+            starts.add(at)
+            at = lower.find(word, at + 1)
+    found = []
+    searched_to = 0
+    for start in sorted(starts):
+        if start >= searched_to and (m := _PLATFORM.match(lower, start)) is not None:
+            found.append(m)
+            searched_to = m.end()
+    return found
+
+
 def find_handles(text: str, lower: str) -> list[tuple[int, int]]:
     """Spans of social-media handles and "find me on <platform>" phrases."""
     found: list[tuple[int, int]] = []
-    for m in _AT_HANDLE.finditer(lower):
+    for m in _AT_HANDLE.finditer(lower) if "@" in lower else ():
         handle = m.group("h")
         if any(c.isalpha() for c in handle) and not _TIME_HANDLE.fullmatch(handle):
             found.append(m.span())
     if "u/" in lower:
         found += [m.span() for m in _REDDIT.finditer(lower)]
-    for m in _PLATFORM.finditer(lower):
+    for m in _platforms(lower):
         end = _after_platform(text, lower, m)
         if end is not None:
             found.append((m.start(), end))

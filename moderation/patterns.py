@@ -37,6 +37,13 @@ PLATFORMS = (
     r"xbox(?:\s+live)?|psn|playstation|steam|twitch|onlyfans|pinterest|tumblr|grindr|tinder|"
     r"hinge|bumble|wechat|viber|mastodon)"
 )
+# The first word of each platform name: "tik" and "tiktok" for "tik\s?tok", "xbox" for
+# "xbox(?:\s+live)?".
+PLATFORM_WORDS = frozenset(
+    word
+    for name in PLATFORMS[3:-1].split("|")
+    for word in (name.split("\\s?")[0].split("(")[0], name.replace("\\s?", "").split("(")[0])
+)
 
 # Ordinary words: a "handle" or an e-mail local part that is one of these is prose, not an
 # account name ("my instagram is private", "I used to work at Yahoo").
@@ -93,3 +100,13 @@ POSTCODE_AREAS = words("""
     LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG
     SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE
     """)
+
+
+def alternatives(group: str) -> list[str]:
+    """The words of a plain alternation "(?:a|b|cs?)": ["a", "b", "c", "cs"]."""
+    assert group.startswith("(?:") and group.endswith(")"), group
+    found = []
+    for word in group[3:-1].split("|"):
+        assert word.rstrip("?").isalpha(), word
+        found += [word[:-2], word[:-1]] if word.endswith("?") else [word]
+    return found

@@ -23,9 +23,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import phonenumbers
+
+from moderation.normalise import ascii_words
 
 _DIGIT_WORDS = {
     "zero": "0",
@@ -47,11 +49,9 @@ _MULTIPLIERS = {"double": 2, "treble": 3, "triple": 3}
 _SCALES = {"hundred": "00", "thousand": "000"}
 
 # Digit groups start with a digit (a fast scan); letter O's in front ("o77oo") are taken in
-# afterwards. Number words are checked for word boundaries in Python, for the same reason.
+# afterwards. Number words are found with str.find (see `_number_words`).
 _NUM = re.compile(r"[0-9][0-9o]*")
-_WORD = re.compile(
-    "|".join(sorted([*_DIGIT_WORDS, *_MULTIPLIERS, *_SCALES], key=len, reverse=True))
-)  # longest first, so "one" is not read as "o"
+_NUMBER_WORDS = frozenset(word.encode() for word in (*_DIGIT_WORDS, *_MULTIPLIERS, *_SCALES))
 _GAP_CHARS = frozenset(" \t\r\n-.,()[]_*~|>+'")
 _MAX_GAP = 8
 
@@ -76,11 +76,18 @@ _GLUE = re.compile(
     r"followed|by|it|its|it's|after|that|digits?|numbers?|remaining|of)[\s,.:;\-()]*){0,8}",
 )
 _GB_START = frozenset("1235789")
+_REPEAT_GAP = re.compile(r"[ \t,\-]{1,3}")  # between "double" and its digit
+_FIRST_PART = re.compile(r"07\d{2,5}")  # the first part of a number given in two
+_CURRENCY = frozenset("£$€")
+_MIN_LENGTH = 8  # no length from `_candidate_lengths` is shorter (international: 8 to 15)
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
-    """Digits read from the text, with the span of each digit and where tokens start."""
+class Run(NamedTuple):
+    """Digits read from the text, with the span of each digit and where tokens start.
+
+    (A named tuple rather than a frozen dataclass: a letter makes a few dozen, mostly of one
+    token, and a tuple is several times cheaper to create.)
+    """
 
     digits: str
     spans: tuple[tuple[int, int], ...]
@@ -115,21 +122,36 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
             while text[end - 1] == "o":
                 end -= 1
         tokens.append((start, end, "num"))
-    for m in _WORD.finditer(text):
-        start, end = m.span()
-        if (start > 0 and text[start - 1].isalnum()) or (
-            end < len(text) and (text[end].isalnum() or text[end] == "'")
-        ):
-            continue  # inside a word, or "o'clock"
-        tokens.append((start, end, "word"))
+    tokens += _number_words(text)
     tokens.sort()
     return tokens
 
 
+def _number_words(text: str) -> list[tuple[int, int, str]]:
+    """Every number word that is a whole word: no letter or digit either side, no "'" after it
+    ("o'clock"). At most one number word can be whole at a position ("one" and the "o" in it
+    cannot both be), so this is each occurrence that passes the checks. A whole number word is
+    also a word of `ascii_words`, so only the few number words in that set are looked for."""
+    found = []
+    for word in (word.decode() for word in _NUMBER_WORDS & ascii_words(text)):
+        at = text.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if not (at > 0 and text[at - 1].isalnum()) and not (
+                end < len(text) and (text[end].isalnum() or text[end] == "'")
+            ):
+                found.append((at, end, "word"))
+            at = text.find(word, at + 1)
+    return found
+
+
 def _mask_at(text: str, start: int) -> int:
     """End of a date, time, money or percentage starting at the digit at `start`, or -1."""
+    if _CURRENCY.isdisjoint(text[max(0, start - 2) : start]):  # the common case: one try
+        m = _MASKS.match(text, start)
+        return -1 if m is None else m.end()
     for at in (start, start - 1, start - 2):
-        if at < 0 or (at < start and text[at] not in "£$€"):
+        if at < 0 or (at < start and text[at] not in _CURRENCY):
             continue
         m = _MASKS.match(text, at)
         if m is not None:
@@ -153,7 +175,7 @@ class _RunBuilder:
         self.last_end = -1
 
     def flush(self) -> None:
-        if self.digits:
+        if self.digits:  # (with no digits, nothing has been added since the last reset)
             self.runs.append(
                 Run(
                     "".join(self.digits),
@@ -162,9 +184,11 @@ class _RunBuilder:
                     frozenset(self.plus),
                 )
             )
-        self._reset()
+            self._reset()
 
     def _segment_of(self, start: int) -> int:
+        if not self.segments:
+            return -1
         index = bisect_right(self.segments, (start, len(self.text))) - 1
         return index if index >= 0 and start < self.segments[index][1] else -1
 
@@ -211,7 +235,7 @@ def digit_runs(text: str, found: Sequence[tuple[int, int]] = ()) -> list[Run]:
             continue
         if kind == "num":
             digits = text[start:end].replace("o", "0")
-            spans = [(i, i + 1) for i in range(start, end)]
+            spans = list(zip(range(start, end), range(start + 1, end + 1), strict=True))
         else:
             word = text[start:end]
             if word in _SCALES:
@@ -227,7 +251,7 @@ def digit_runs(text: str, found: Sequence[tuple[int, int]] = ()) -> list[Run]:
             times, rep_start, rep_end = repeat
             repeat = None
             # "double oh", "double 7": one digit, close by; never "double. 07700".
-            if len(digits) == 1 and re.fullmatch(r"[ \t,\-]{1,3}", text[rep_end:start]):
+            if len(digits) == 1 and _REPEAT_GAP.fullmatch(text, rep_end, start):
                 digits = digits[0] * times + digits[1:]
                 spans = [(rep_start, spans[0][1])] * times + spans[1:]
                 start = rep_start
@@ -308,6 +332,9 @@ def find_phones(text: str, runs: list[Run]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     partial: list[tuple[int, Run]] = []  # runs that matched nothing, by index
     for index, run in enumerate(runs):
+        if len(run.digits) < _MIN_LENGTH:
+            partial.append((index, run))  # shorter than any candidate length: cannot match
+            continue
         ends = set(run.token_starts[1:]) | {len(run.digits)}
         matched = False
         # Every token start is tried; overlapping candidates are merged by the caller.
@@ -333,7 +360,7 @@ def _split_numbers(
     found: list[tuple[int, int]] = []
     unmatched = dict(partial)
     for index, run in partial:
-        if not re.fullmatch(r"07\d{2,5}", run.digits) or index + 1 not in unmatched:
+        if not _FIRST_PART.fullmatch(run.digits) or index + 1 not in unmatched:
             continue
         second = unmatched[index + 1]
         if len(run.digits) + len(second.digits) != 11:
