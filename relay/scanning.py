@@ -77,10 +77,18 @@ class _Worker:
         self.process = process
         self.conn = conn
         self.job: asyncio.Future[list[Finding]] | None = None
+        self.answered = False
+
+
+# Workers that die before their first answer (a broken install, say) are not replaced in a
+# loop: after this many in a row, waiting scans fail and the next scan tries again.
+MAX_STARTUP_DEATHS = 3
 
 
 class Scanner:
     """Scans in `workers` processes; with 0 workers, inline (for tools and small tests)."""
+
+    worker_main = staticmethod(_worker_main)  # what a worker process runs
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -90,6 +98,7 @@ class Scanner:
             collections.deque()
         )
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._startup_deaths = 0
 
     async def scan(self, text: str, known: Sequence[str]) -> list[Finding]:
         if self.workers == 0:
@@ -97,8 +106,8 @@ class Scanner:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
-            for _ in range(self.workers):
-                self._spawn()
+        while len(self._all) < self.workers:
+            self._spawn()
         job: asyncio.Future[list[Finding]] = loop.create_future()
         request = pickle.dumps((text, tuple(known)), protocol=pickle.HIGHEST_PROTOCOL)
         if self._idle:
@@ -111,7 +120,7 @@ class Scanner:
         assert self._loop is not None
         ours, theirs = multiprocessing.get_context("spawn").Pipe(duplex=True)
         process = multiprocessing.get_context("spawn").Process(
-            target=_worker_main, args=(theirs,), name="relay-scanner", daemon=True
+            target=self.worker_main, args=(theirs,), name="relay-scanner", daemon=True
         )
         process.start()
         theirs.close()
@@ -139,6 +148,8 @@ class Scanner:
             self._replace(worker)
             return
         job, worker.job = worker.job, None
+        worker.answered = True
+        self._startup_deaths = 0
         if job is not None and not job.done():  # done: the request was cancelled meanwhile
             if ok:
                 job.set_result(value)
@@ -161,8 +172,15 @@ class Scanner:
         job, worker.job = worker.job, None
         if job is not None and not job.done():
             job.set_exception(ScanFailed("the scanner stopped while scanning this letter"))
-        self._spawn()
-        self._next(self._idle.pop())
+        self._startup_deaths = 0 if worker.answered else self._startup_deaths + 1
+        if self._startup_deaths < MAX_STARTUP_DEATHS:
+            self._spawn()
+            self._next(self._idle.pop())
+        elif not self._all:
+            while self._waiting:
+                _request, waiting = self._waiting.popleft()
+                if not waiting.done():
+                    waiting.set_exception(ScanFailed("no scanner process could start"))
 
     def _retire(self, worker: _Worker) -> None:
         assert self._loop is not None

@@ -85,3 +85,24 @@ async def test_closing_ends_every_worker(scanner: Scanner) -> None:
     processes = [w.process for w in scanner._all]
     scanner.close()
     assert processes and not any(p.is_alive() for p in processes)
+
+
+def _dies_at_start(conn: object) -> None:
+    os._exit(3)
+
+
+class _Broken(Scanner):
+    worker_main = staticmethod(_dies_at_start)
+
+
+async def test_workers_that_cannot_start_fail_scans_without_a_respawn_loop() -> None:
+    broken = _Broken(workers=2)
+    try:
+        with pytest.raises(ScanFailed):
+            await asyncio.wait_for(broken.scan(LETTER, KNOWN), timeout=30)
+        await asyncio.sleep(0.5)  # a respawn loop would keep starting processes meanwhile
+        assert broken._all == [] and broken._startup_deaths >= 3
+        with pytest.raises(ScanFailed):  # the next scan tries again, and fails the same way
+            await asyncio.wait_for(broken.scan(LETTER, KNOWN), timeout=30)
+    finally:
+        broken.close()
