@@ -95,6 +95,9 @@ class Database:
         self._committers: set[asyncio.Task[None]] = set()
         # BEGIN, COMMIT and checkpoints wait here, off the loop, one at a time.
         self._waits = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-commit")
+        # Reads that grow with the whole store (reports) run here, on a connection of their own.
+        self._aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-read-aside")
+        self._aside_conn: sqlite3.Connection | None = None
 
     async def _off_loop(self, call: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._waits, call)
@@ -120,6 +123,10 @@ class Database:
                 await conn.close()
         self._reader = self._writer = None
         self._waits.shutdown(wait=True)
+        if self._aside_conn is not None:
+            self._aside.submit(self._aside_conn.close).result()
+            self._aside_conn = None
+        self._aside.shutdown(wait=True)
 
     @property
     def reader(self) -> Connection:
@@ -282,6 +289,27 @@ class Database:
             )
         busy, log, done = rows[0]
         return int(busy), int(log), int(done)
+
+    async def read_aside(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Rows of a query that reads much of the store (a report), without holding the loop.
+
+        Statements normally run on the event loop (see connection.py); a query whose cost
+        grows with the store would stall every request meanwhile, so it runs on a thread and
+        a read-only connection of its own, and SQLite releases the GIL while it works.
+        """
+        if self._writer is None:
+            raise StorageUnavailable("the database is not open")
+
+        def run() -> list[Row]:
+            if self._aside_conn is None:
+                conn = sqlite3.connect(self.path, isolation_level=None)
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA query_only=ON")
+                conn.execute("PRAGMA busy_timeout=5000")
+                self._aside_conn = conn
+            return self._aside_conn.execute(sql, params).fetchall()
+
+        return await asyncio.get_running_loop().run_in_executor(self._aside, run)
 
     async def backup(self, target: Path) -> None:
         """Copy the live database into `target` with SQLite's online backup, off the loop."""

@@ -191,6 +191,30 @@ async def test_preparation_checklist_per_participant(world: World) -> None:
     assert all(step["done_on"] is None for step in harmed["preparation"][1:])
 
 
+async def test_the_median_time_to_delivery_takes_the_middle_two_of_an_even_count(
+    world: World, clock: FrozenClock
+) -> None:
+    for hours in (1, 9, 3, 4):  # written now, approved (and delivered) `hours` later
+        item_id = await _pending(world)
+        clock.set(clock.now + timedelta(hours=hours))
+        await world.api.ok(
+            "POST",
+            f"/items/{item_id}/decision",
+            world.specialist,
+            {"action": "approve", "version": 1},
+        )
+    report = await world.api.ok("GET", "/reports", world.specialist)
+    assert report["delivered_items"] == 4
+    assert report["median_hours_to_delivery"] == 3.5  # the middle of 1, 3, 4, 9
+    item_id = await _pending(world)
+    clock.set(clock.now + timedelta(minutes=30))
+    await world.api.ok(
+        "POST", f"/items/{item_id}/decision", world.specialist, {"action": "approve", "version": 1}
+    )
+    report = await world.api.ok("GET", "/reports", world.specialist)
+    assert report["median_hours_to_delivery"] == 3.0  # 0.5, 1, 3, 4, 9
+
+
 async def test_closing_records_outcomes_for_reporting(world: World, clock: FrozenClock) -> None:
     item_id = await _pending(world)
     clock.set(clock.now + timedelta(hours=2))
