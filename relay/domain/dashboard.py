@@ -69,11 +69,14 @@ async def overview(relay: Relay, actor: Actor, limit: int = 100) -> Overview:
     queue_rows = await fetch_all(
         conn,
         "SELECT i.id, i.case_id, i.kind, i.state, i.version, i.author_role, i.waiting_since, "
-        "p.display_name, i.claimed_until FROM items i "
+        "p.display_name, i.claimed_until FROM items i INDEXED BY items_awaiting "
         "LEFT JOIN practitioners p ON p.id = i.claimed_by "
-        "WHERE i.state IN (?, ?) AND i.case_id IN (SELECT value FROM json_each(?)) "
+        # As views.queue: walk the partial index items_awaiting in page order instead of
+        # sorting every awaiting item.
+        "WHERE i.state IN ('pending', 'countersign') "
+        "AND +i.case_id IN (SELECT value FROM json_each(?)) "
         "ORDER BY i.waiting_since, i.seq LIMIT ?",
-        (*AWAITING, ids, limit),
+        (ids, limit),
     )
     counts = await fetch_all(
         conn,
@@ -89,8 +92,9 @@ async def overview(relay: Relay, actor: Actor, limit: int = 100) -> Overview:
     )
     help_rows = await fetch_all(
         conn,
+        # +case_id: walk items_help newest first rather than every item of each case.
         "SELECT id, case_id, help_requested_at FROM items WHERE help_requested_at IS NOT NULL "
-        "AND case_id IN (SELECT value FROM json_each(?)) ORDER BY help_requested_at DESC LIMIT ?",
+        "AND +case_id IN (SELECT value FROM json_each(?)) ORDER BY help_requested_at DESC LIMIT ?",
         (ids, limit),
     )
     per_case = {row[0]: row[1] for row in counts}
