@@ -23,6 +23,19 @@ async def _approved(world: World, text: str = "I am sorry.", **decision: object)
     return str(item["id"])
 
 
+async def _weekdays_nine_to_five(world: World) -> None:
+    """The harmed party takes letters only Monday to Friday, 09:00-17:00 (London)."""
+    await world.api.ok(
+        "PUT",
+        "/me/preferences",
+        world.harmed,
+        {
+            "read_receipts": False,
+            "delivery_window": {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"},
+        },
+    )
+
+
 async def test_recipient_sees_the_content_note_before_choosing(world: World) -> None:
     item_id = await _approved(world, content_note="An apology; it describes the night.")
     received = (await world.api.ok("GET", "/me/items", world.harmed))["received"]
@@ -85,15 +98,7 @@ async def test_read_receipts_are_off_by_default(world: World) -> None:
 async def test_item_approved_outside_the_window_arrives_at_the_window_start(
     world: World, clock: FrozenClock
 ) -> None:
-    await world.api.ok(
-        "PUT",
-        "/me/preferences",
-        world.harmed,
-        {
-            "read_receipts": False,
-            "delivery_window": {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"},
-        },
-    )
+    await _weekdays_nine_to_five(world)
     relay = world.api.client.app[RELAY]
     clock.set(clock.now.replace(hour=19))  # Monday 19:00 London: outside
     first = await _approved(world, "First.")
@@ -118,15 +123,7 @@ async def test_an_approval_once_the_window_opens_delivers_held_items_first(
     world: World, clock: FrozenClock
 ) -> None:
     """The periodic release has not run yet: the held letter still goes before the new one."""
-    await world.api.ok(
-        "PUT",
-        "/me/preferences",
-        world.harmed,
-        {
-            "read_receipts": False,
-            "delivery_window": {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"},
-        },
-    )
+    await _weekdays_nine_to_five(world)
     relay = world.api.client.app[RELAY]
     clock.set(clock.now.replace(hour=19))  # Monday 19:00 London: outside
     held = await _approved(world, "Held overnight.")
@@ -142,15 +139,7 @@ async def test_an_approval_once_the_window_opens_delivers_held_items_first(
 
 
 async def test_weekend_is_outside_a_weekday_window(world: World, clock: FrozenClock) -> None:
-    await world.api.ok(
-        "PUT",
-        "/me/preferences",
-        world.harmed,
-        {
-            "read_receipts": False,
-            "delivery_window": {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"},
-        },
-    )
+    await _weekdays_nine_to_five(world)
     clock.set(clock.now + timedelta(days=5))  # Saturday 10:00
     item_id = await _approved(world)
     assert (await world.api.ok("GET", "/me/items", world.harmed))["received"] == []
