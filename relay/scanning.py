@@ -167,8 +167,9 @@ class Scanner:
 
     def _replace(self, worker: _Worker) -> None:
         """A worker died: fail the scan it held, and start another in its place."""
-        log.error("a scanner process exited (code %s); starting another", worker.process.exitcode)
         self._retire(worker)
+        worker.process.join(timeout=0)  # reap it
+        log.error("a scanner process exited (code %s)", worker.process.exitcode)
         job, worker.job = worker.job, None
         if job is not None and not job.done():
             job.set_exception(ScanFailed("the scanner stopped while scanning this letter"))
