@@ -2,7 +2,7 @@
 
 py-spy attaches to the server's process without changing it. We record raw collapsed stacks
 per thread and summarise them: the share of samples on the event-loop thread and on
-aiosqlite's worker threads, and the top functions by self time on each.
+the commit and executor threads, and the top functions by self time on each.
 """
 
 from __future__ import annotations
@@ -99,9 +99,9 @@ def _frame(raw: str) -> str:
     return f"{where} {name}".strip()
 
 
-# Leaf frames where a thread waits rather than works: epoll/poll in the event loop, an
-# aiosqlite worker or an executor thread waiting for its next job, a scanner process waiting
-# for its next letter (reading the call queue, or for the queue's lock).
+# Leaf frames where a thread waits rather than works: epoll/poll in the event loop, the
+# commit thread or an executor thread waiting for its next job, a scanner process waiting
+# for its next letter (reading its pipe).
 _WAITING = (
     "Selector.select",
     "Condition.wait",
@@ -122,7 +122,7 @@ def _thread_kind(root: str) -> str:
     # py-spy --threads puts `thread (0x7f.., name)` first; name the kinds we care about.
     if "MainThread" in root:
         return "event loop"
-    return "other threads (aiosqlite, executors)"
+    return "other threads (commit, mail, executors)"
 
 
 def summarise(path: Path, kind: str | None = None, profile: Profile | None = None) -> Profile:
