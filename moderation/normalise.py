@@ -9,6 +9,9 @@ time so the offset map stays exact:
 - any decimal digit from any script ("٠٧", fullwidth "０７") becomes its ASCII digit;
 - typographic quotes become ' or ", every dash and minus sign becomes "-", every space
   separator becomes " " and Unicode line/paragraph separators become "\n";
+- Cyrillic and Greek letters drawn like Latin ones become those Latin letters ("gmаil" with a
+  Cyrillic "а" -> "gmail"): a sender can slip an address past every pattern that way, and a
+  practitioner would not see the difference on the page;
 - anything else outside ASCII is NFKC-folded ("＠" -> "@", ligatures split into letters).
 
 `text` keeps case (a few rules look at capitals); `lower` is the same text in lower case,
@@ -52,6 +55,16 @@ _PUNCT_MAP = {
 }
 
 
+# Letters of other scripts that are drawn (near enough) like a Latin letter, after Unicode's
+# confusables list (UTS #39) for the Cyrillic, Greek and IPA letters seen in disguised contact
+# details. Only the shape matters here: detection favours recall, and a practitioner sees the
+# text exactly as written.
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁһӏԛԝɡıνοραικυχАВЕКМНОРСТХУІЈЅԜΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdhlqwgivopaikuxABEKMHOPCTXYIJSWABEZHIKMNOPTYX",
+)
+_LOOKALIKE_CHARS = frozenset(chr(code) for code in _LOOKALIKES)
+
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -61,6 +74,8 @@ def _fold(ch: str) -> str:
     mapped = _PUNCT_MAP.get(ch)
     if mapped is not None:
         return mapped
+    if ch in _LOOKALIKE_CHARS:
+        return ch.translate(_LOOKALIKES)
     category = unicodedata.category(ch)
     if category == "Cf":
         return ""

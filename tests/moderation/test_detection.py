@@ -379,3 +379,38 @@ def test_hostile_input_is_scanned_in_linear_time(text: str) -> None:
     find_contact_details(text, ("Jo Smith", "07700 900123", "jo.smith@gmail.com"))
     find_risk_phrases(text)
     assert time.perf_counter() - started < 3.0
+
+
+# ---- letters of other scripts drawn like Latin ones -----------------------------------------
+# Cyrillic "а" (U+0430), "е", "о", "р", "с", "х", "ѕ" look exactly like a, e, o, p, c, x, s.
+
+
+def test_email_with_a_cyrillic_letter_in_its_domain_is_found() -> None:
+    text = "write to sam.reed@gm\u0430il.com soon"
+    assert spans(text, "email") == ["sam.reed@gm\u0430il.com"]
+
+
+def test_web_address_spelled_with_cyrillic_letters_is_found() -> None:
+    text = "see \u0435\u0445\u0430m\u0440l\u0435.com for me"
+    assert spans(text, "url") == ["\u0435\u0445\u0430m\u0440l\u0435.com"]
+
+
+def test_handle_spelled_with_cyrillic_letters_is_found() -> None:
+    text = "find me @\u0455\u0430m_r\u0435\u0435d on insta"
+    assert spans(text, "handle") == ["@\u0455\u0430m_r\u0435\u0435d"]
+
+
+def test_vault_name_in_cyrillic_lookalikes_is_found() -> None:
+    text = "it was \u0405\u0430m R\u0435\u0435d who did it"
+    assert spans(text, "known", known=("Sam Reed",)) == ["\u0405\u0430m R\u0435\u0435d"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Мне очень жаль, что так получилось. Простите меня.",  # Russian: "I am very sorry"
+        "Σας ζητώ συγγνώμη για ό,τι έγινε.",  # Greek: "I apologise for what happened"
+    ],
+)
+def test_a_letter_written_in_cyrillic_or_greek_is_not_a_contact_detail(text: str) -> None:
+    assert spans(text) == []
