@@ -119,6 +119,9 @@ def open_newest_item(page: Any, case_url: str) -> None:
     page.goto(case_url)
     page.locator("#items-title ~ table a[href^='/staff/items/']").last.click()
     expect(page.locator("h1")).to_contain_text("from")
+    # item.js listens for selections once it has run; under load the heading can be there
+    # before it has (a selection made earlier would go unnoticed, as the CI run once showed).
+    page.wait_for_load_state("load")
 
 
 def test_the_whole_journey_by_clicking(server: Server, new_page: Any) -> None:
