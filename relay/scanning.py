@@ -99,6 +99,7 @@ class Scanner:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._startup_deaths = 0
+        self.started = 0  # worker processes started so far
 
     async def scan(self, text: str, known: Sequence[str]) -> list[Finding]:
         if self.workers == 0:
@@ -123,6 +124,7 @@ class Scanner:
             target=self.worker_main, args=(theirs,), name="relay-scanner", daemon=True
         )
         process.start()
+        self.started += 1
         theirs.close()
         worker = _Worker(process, ours)
         self._all.append(worker)
