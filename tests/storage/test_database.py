@@ -48,8 +48,10 @@ async def test_a_whole_store_read_aside_leaves_the_event_loop_free(db: Database)
     ticks, rows = await _ticks_during(lambda: db.read_aside(SLOW))
     elapsed = time.perf_counter() - started
     assert rows[0][0] == 3000000
-    # The loop kept ticking through the read (at most one 5 ms tick per 5 ms).
-    assert ticks >= 0.3 * elapsed / 0.005
+    assert elapsed > 0.05
+    # The loop kept ticking through the read (at most one tick per 5 ms; a loaded machine
+    # gives it fewer, but more than the one a held loop manages, below).
+    assert ticks >= 5
 
 
 async def test_ordinary_statements_run_on_the_loop_itself(db: Database) -> None:
