@@ -34,6 +34,12 @@ def setup_api_routes(app: web.Application) -> None:
         ("POST", "/cases/{id}/admission", staff.admission, "admission"),
         ("POST", "/cases/{id}/activate", staff.activate, "activate"),
         ("POST", "/cases/{id}/pause", staff.pause, "pause"),
+        (
+            "POST",
+            "/cases/{id}/notifications/retry",
+            staff.retry_notifications,
+            "notifications.retry",
+        ),
         ("POST", "/cases/{id}/close", workflow.close_case, "close"),
         ("GET", "/cases/{id}/thread", workflow.get_thread, "case.thread"),
         ("GET", "/cases/{id}/conference", workflow.get_conference, "conference"),

@@ -337,6 +337,7 @@ def component_schemas() -> Schema:
         "SupporterAccessRecorded": open_object({"participant": STRING, "supporter_read": BOOLEAN}),
         "AdmissionRecorded": open_object({"case_id": STRING, "admission": {"const": True}}),
         "CaseStatus": open_object({"id": STRING, "status": CASE_STATUS}),
+        "Requeued": open_object({"id": STRING, "requeued": {"type": "integer", "minimum": 1}}),
         "ItemCreated": open_object(
             {"id": STRING, "state": {"const": "pending"}, "version": {"const": 1}},
             required=["id", "state"],

@@ -10,7 +10,7 @@ from moderation.redaction import DEFAULT_REPLACEMENT, Span
 from relay.api.auth import actor
 from relay.api.validation import F, body, check, choice, query
 from relay.audit import AuditLog
-from relay.domain import cases, gates, items, participants, sessions, views
+from relay.domain import cases, delivery, gates, items, participants, sessions, views
 from relay.domain.access import case_row, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Invalid
@@ -225,6 +225,12 @@ def _transition(
 
 activate = _transition(cases.activate)
 pause = _transition(cases.pause)
+
+
+async def retry_notifications(request: web.Request) -> web.Response:
+    case_id = request.match_info["id"]
+    count = await delivery.retry_failed_notifications(request.app[RELAY], actor(request), case_id)
+    return _json({"id": case_id, "requeued": count})
 
 
 async def withdraw(request: web.Request) -> web.Response:

@@ -12,7 +12,9 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from relay.config import DeliveryWindow
-from relay.domain.actors import SYSTEM
+from relay.domain.access import case_row, staff_only
+from relay.domain.actors import SYSTEM, Actor
+from relay.domain.errors import Conflict
 from relay.domain.hub import Relay, new_id, stamp
 from relay.storage import Connection, Row, fetch_all
 
@@ -148,3 +150,31 @@ async def halt_case(relay: Relay, conn: Connection, case_id: str) -> int:
         (case_id,),
     )
     return len(halted)
+
+
+async def retry_failed_notifications(relay: Relay, actor: Actor, case_id: str) -> int:
+    """Queue again the case's notifications that gave up (the outbox sends them within
+    seconds); return how many. A practitioner uses it once the mail problem is mended."""
+    staff = staff_only(actor)
+    async with relay.db.write() as conn:
+        case = await case_row(conn, staff, case_id)
+        if case["status"] != "active":
+            raise Conflict("Notifications go out only while the case is active.")
+        now = stamp(relay.now())
+        cursor = await conn.execute(
+            "UPDATE notifications SET state = 'queued', attempts = 0, next_attempt_at = ?, "
+            "last_error = NULL WHERE case_id = ? AND state = 'failed'",
+            (now, case_id),
+        )
+        if cursor.rowcount == 0:
+            raise Conflict("No notification has failed on this case.")
+        await relay.audit.append(
+            conn,
+            at=relay.now(),
+            actor=staff.label,
+            action="notifications.retried",
+            case_id=case_id,
+            subject=case_id,
+            count=cursor.rowcount,
+        )
+    return cursor.rowcount

@@ -106,6 +106,7 @@ def setup_web(app: web.Application) -> None:
     post("/staff/cases/{id}/admission", sc.admission)
     post("/staff/cases/{id}/activate", sc.activate)
     post("/staff/cases/{id}/pause", sc.pause)
+    post("/staff/cases/{id}/notifications/retry", sc.retry_notifications)
     post("/staff/cases/{id}/close", sc.close)
     post("/staff/cases/{id}/assign", sc.assign)
     get("/staff/cases/{id}/letters/new", sc.paper_letter_page)

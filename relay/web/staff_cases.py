@@ -10,6 +10,7 @@ from relay.domain import (
     attachments,
     cases,
     dashboard,
+    delivery,
     gates,
     items,
     participants,
@@ -37,6 +38,7 @@ DONE = {
     "withdrawn": "The withdrawal is recorded. The other side will only see that it has ended.",
     "assigned": "The practitioner is assigned to this case.",
     "supporter": "The supporter's access is updated.",
+    "requeued": "The notifications that gave up are queued again; they go out within a minute.",
 }
 GIVEN = {"given": F(str, choices=choice("yes", "no"))}
 ASSESSMENT = {
@@ -201,6 +203,12 @@ async def activate(request: web.Request, who: Staff, case_id: str) -> str:
 @case_action
 async def pause(request: web.Request, who: Staff, case_id: str) -> str:
     return await cases.pause(request.app[RELAY], who, case_id)
+
+
+@case_action
+async def retry_notifications(request: web.Request, who: Staff, case_id: str) -> str:
+    await delivery.retry_failed_notifications(request.app[RELAY], who, case_id)
+    return "requeued"
 
 
 @case_action

@@ -11,6 +11,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,12 @@ from click.testing import CliRunner, Result
 from PIL import ExifTags, Image
 
 from relay.cli import main as relay_cli
+from relay.clock import FrozenClock
 from relay.config import Config
 from relay.domain.hub import Relay
 from relay.keys import RELAY
-from relay.mailer import Mailer, MailSettings
+from relay.mailer import MAX_ATTEMPTS, Mailer, MailSettings, backoff_seconds
+from relay.outbox import send_due
 from relay.storage import Connection, Row
 from tests.conftest import World
 
@@ -156,6 +159,16 @@ async def deliver(world: World, token: str, text: str) -> str:
     decided = await approve(world, item_id)
     assert decided["state"] == "delivered", decided
     return item_id
+
+
+async def give_up_notifying(world: World, clock: FrozenClock) -> None:
+    """Deliver a letter while the mail server refuses every connection, until its notice fails."""
+    nowhere = Mailer(smtp_settings(free_port()))
+    await deliver(world, world.responsible, "I am sorry for what I did. I think about it daily.")
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        await send_due(relay_of(world), nowhere)
+        clock.set(clock.now + timedelta(seconds=backoff_seconds(attempt)))
+    assert [n["state"] for n in await notifications(world)] == ["failed"]
 
 
 async def notifications(world: World) -> list[Row]:

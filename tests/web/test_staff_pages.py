@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from relay.clock import FrozenClock
 from tests.conftest import PASSWORD, VAULTS, World, add_party, all_vault_values
+from tests.delivery.conftest import give_up_notifying, notifications
 from tests.web.conftest import NewVisitor, Visitor, staff_signed_in
 
 
@@ -328,3 +329,24 @@ async def test_an_unknown_page_is_a_friendly_404(sam: Visitor) -> None:
     assert reply.status == 404 and "text/html" in reply.headers["Content-Type"]
     reply = await sam.get("/staff/items/itm_doesnotexist")
     assert reply.status == 404 and "Not found" in reply.text
+
+
+async def test_notifications_that_gave_up_are_retried_from_the_case_page(
+    world: World, sam: Visitor, clock: FrozenClock
+) -> None:
+    await give_up_notifying(world, clock)
+    case_url = f"/staff/cases/{world.case_id}"
+    page = await sam.get(case_url)
+    assert "gave up: <strong>1</strong>" in page.text
+    assert "Try the failed notifications again" in page.text
+    forged = await sam.post(f"{case_url}/notifications/retry", {"csrf_token": "forged"})
+    assert forged.status == 403
+    assert [n["state"] for n in await notifications(world)] == ["failed"]
+
+    reply = await sam.post(f"{case_url}/notifications/retry")
+    assert reply.status == 303 and reply.headers["Location"] == f"{case_url}?done=requeued"
+    page = await sam.get(reply.headers["Location"])
+    assert "queued again" in page.text
+    assert "waiting to go: <strong>1</strong>" in page.text
+    assert "Try the failed notifications again" not in page.text
+    assert [n["state"] for n in await notifications(world)] == ["queued"]
