@@ -90,13 +90,24 @@ async def deliverable_now(relay: Relay, conn: Connection, case: Row, recipient_i
 async def delivered_notice(
     relay: Relay, conn: Connection, case_id: str, item_id: str, recipient_id: str
 ) -> None:
-    """What follows a delivery in the same transaction: a content-free notification, the audit."""
+    """What follows a delivery in the same transaction: a content-free notification to the
+    recipient, and to their supporter where the recipient allowed the supporter to read what
+    they receive (DESIGN: the recipient is the principal "and that principal's supporter,
+    where permitted"); then the audit event."""
     now = relay.now()
-    await conn.execute(
-        "INSERT INTO notifications (id, case_id, participant_id, item_id, state, "
-        "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-        (new_id("ntf"), case_id, recipient_id, item_id, stamp(now), stamp(now)),
+    supporters = await fetch_all(
+        conn,
+        "SELECT s.id FROM participants s JOIN participants p ON p.id = s.supports "
+        "WHERE s.case_id = ? AND s.supports = ? AND s.role = 'supporter' "
+        "AND p.supporter_read = 1 ORDER BY s.created_at",
+        (case_id, recipient_id),
     )
+    for participant_id in (recipient_id, *(row[0] for row in supporters)):
+        await conn.execute(
+            "INSERT INTO notifications (id, case_id, participant_id, item_id, state, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+            (new_id("ntf"), case_id, participant_id, item_id, stamp(now), stamp(now)),
+        )
     await relay.audit.append(
         conn,
         at=now,

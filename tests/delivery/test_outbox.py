@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from relay.clock import FrozenClock
 from relay.mailer import MAX_ATTEMPTS, Mailer, backoff_seconds
 from relay.outbox import run_outbox, send_due
-from tests.conftest import VAULTS, World, all_vault_values
+from tests.conftest import VAULTS, World, add_party, all_vault_values
 from tests.delivery.conftest import (
     SmtpServer,
     deliver,
@@ -57,6 +57,40 @@ async def test_each_delivered_item_notifies_the_recipient_and_reveals_nothing(
         assert [word for word in forbidden if word.casefold() in text] == []
         assert rows[item_id]["state"] == "sent"
         assert rows[item_id]["attempts"] == 1
+
+
+async def test_a_supporter_allowed_to_read_is_notified_at_their_own_address_only(
+    world: World, smtp: SmtpServer, mailer: Mailer
+) -> None:
+    supporter = await add_party(
+        world.api, world.specialist, world.case_id, "supporter", "Jo", supports=world.harmed_id
+    )
+    await deliver(world, world.responsible, APOLOGY)  # before the harmed party allowed it
+    await world.api.ok(
+        "POST",
+        f"/cases/{world.case_id}/participants/{world.harmed_id}/supporter-access",
+        world.specialist,
+        {"read": True},
+    )
+    second = await deliver(world, world.responsible, REPLY)
+    await deliver(world, world.harmed, REPLY)  # to the other side: its principal only
+
+    assert (await send_due(relay_of(world), mailer)).sent == 4
+    to_supporter = [n for n in await notifications(world) if n["participant_id"] == supporter["id"]]
+    assert [n["item_id"] for n in to_supporter] == [second]
+    addresses = sorted(tuple(e.rcpt_tos) for e in smtp.inbox.envelopes)
+    assert addresses == sorted(
+        [
+            (VAULTS["harmed"]["email"],),
+            (VAULTS["harmed"]["email"],),
+            (VAULTS["supporter"]["email"],),
+            (VAULTS["responsible"]["email"],),
+        ]
+    )
+    for raw in smtp.inbox.raw():
+        text = raw.decode("utf-8", "replace")
+        assert VAULTS["supporter"]["name"] not in text and "Jo" not in text
+        assert APOLOGY not in text and REPLY not in text
 
 
 async def test_a_sent_notification_is_not_sent_again(
