@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from relay.audit_anchor import Anchor
 from relay.storage import Connection, fetch_all
 from relay.storage.db import Database
 
@@ -118,11 +119,16 @@ class AuditLog:
         """Give the writer connection the MAC function `append` uses."""
         await db.define_function("relay_audit_mac", 8, self._sql_mac)
 
-    async def verify(self, conn: Connection) -> VerifyResult:
-        """Recompute the chain from the first event; name the first one that does not hold."""
+    async def verify(self, conn: Connection, anchor: Anchor | None = None) -> VerifyResult:
+        """Recompute the chain from the first event; name the first one that does not hold.
+
+        With an `anchor` (keys/audit.anchor), the event it names must still be there, unchanged:
+        that is what shows the newest events were not cut off.
+        """
         prev = GENESIS
         expected_seq = 1
         checked = 0
+        anchored_mac: str | None = None
         cursor = await conn.execute(
             "SELECT seq, at, actor, action, case_id, subject, details, prev_mac, mac "
             "FROM audit_events ORDER BY seq"
@@ -137,8 +143,25 @@ class AuditLog:
             if not hmac.compare_digest(self._mac(prev, payload), row[8]):
                 return VerifyResult(False, checked, seq, "event was altered")
             prev = row[8]
+            if anchor is not None and seq == anchor.seq:
+                anchored_mac = row[8]
             expected_seq += 1
             checked += 1
+        if anchor is not None:
+            if anchor.seq > checked:
+                return VerifyResult(
+                    False,
+                    checked,
+                    anchor.seq,
+                    f"the log ends at event {checked} but event {anchor.seq} was recorded in "
+                    "keys/audit.anchor: events were cut from its end, or the database was "
+                    "restored from a backup (after a deliberate restore, run "
+                    "`relay audit reanchor`)",
+                )
+            if anchored_mac != anchor.mac:
+                return VerifyResult(
+                    False, checked, anchor.seq, "event differs from the one in keys/audit.anchor"
+                )
         return VerifyResult(True, checked)
 
     @staticmethod

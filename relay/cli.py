@@ -13,10 +13,13 @@ from typing import TypeVar
 
 import click
 
+from relay import audit_anchor
 from relay.app import open_relay
 from relay.audit import VerifyResult
+from relay.audit_anchor import AnchorUnreadable, read_anchor
 from relay.config import Config, ConfigError
 from relay.crypto import KeyProblem, KeyStore
+from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay
 from relay.domain.sessions import add_practitioner
 from relay.passwords import MIN_PASSWORD
@@ -191,7 +194,11 @@ def audit_verify() -> None:
     """Recompute the chain; exit 1 naming the first bad event."""
 
     async def work(relay: Relay) -> VerifyResult:
-        return await relay.audit.verify(relay.db.reader)
+        try:
+            anchor = read_anchor(relay.keys.directory)
+        except AnchorUnreadable as exc:
+            return VerifyResult(False, 0, None, str(exc))
+        return await relay.audit.verify(relay.db.reader, anchor)
 
     result = _run(work)
     if result.ok:
@@ -199,6 +206,40 @@ def audit_verify() -> None:
         return
     click.echo(f"Audit chain broken at event {result.first_bad}: {result.reason}.", err=True)
     sys.exit(1)
+
+
+@audit.command("reanchor")
+def audit_reanchor() -> None:
+    """After a deliberate restore from a backup: accept the log's end as it now is."""
+
+    async def work(relay: Relay) -> tuple[int | None, int]:
+        result = await relay.audit.verify(relay.db.reader)
+        if not result.ok:
+            raise click.ClickException(
+                f"Audit chain broken at event {result.first_bad}: {result.reason}. "
+                "Nothing was changed."
+            )
+        try:
+            previous = read_anchor(relay.keys.directory)
+        except AnchorUnreadable:
+            previous = None
+        async with relay.db.write() as conn:
+            await relay.audit.append(
+                conn,
+                at=relay.now(),
+                actor=SYSTEM,
+                action="audit.reanchored",
+                previous_anchor=previous.seq if previous else None,
+            )
+        newest = await audit_anchor.head(relay.db.reader)
+        assert newest is not None
+        await asyncio.to_thread(audit_anchor.write_anchor, relay.keys.directory, newest)
+        return (previous.seq if previous else None), newest.seq
+
+    previous, now = _run(work)
+    click.echo(
+        f"The audit anchor moved from event {previous} to event {now} (recorded in the log)."
+    )
 
 
 @main.command()

@@ -21,6 +21,7 @@ from relay.outbox import run_outbox
 
 log = logging.getLogger("relay.server")
 RETENTION_EVERY = 6 * 3600.0
+ANCHOR_EVERY = 5.0  # seconds: how much of the audit log's end a cut could go unproven
 
 
 async def _every(
@@ -52,6 +53,7 @@ async def serve(config: Config) -> None:
             asyncio.create_task(
                 _every(RETENTION_EVERY, stop, lambda: run_retention(relay), "retention")
             ),
+            asyncio.create_task(_every(ANCHOR_EVERY, stop, relay.anchor_audit, "audit anchor")),
         ]
         yield
         stop.set()

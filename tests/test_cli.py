@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -97,6 +98,70 @@ def test_audit_verify_notices_a_deleted_event(demo: dict[str, str]) -> None:
     code, output = run(demo, "audit", "verify")
     assert code == 1
     assert "event 3" in output
+
+
+def _anchor(env: dict[str, str]) -> dict[str, object]:
+    path = Path(env["RELAY_KEYS"]) / "audit.anchor"
+    assert path.stat().st_mode & 0o077 == 0
+    return dict(json.loads(path.read_text()))
+
+
+def _cut_the_end(env: dict[str, str], events: int) -> None:
+    with sqlite3.connect(env["RELAY_DB"]) as conn:
+        conn.execute("DROP TRIGGER audit_events_no_delete")
+        conn.execute(
+            "DELETE FROM audit_events WHERE seq > (SELECT MAX(seq) FROM audit_events) - ?",
+            (events,),
+        )
+
+
+def test_the_anchor_in_keys_names_the_newest_event(demo: dict[str, str]) -> None:
+    with sqlite3.connect(demo["RELAY_DB"]) as conn:
+        [(seq, mac)] = conn.execute("SELECT seq, mac FROM audit_events ORDER BY seq DESC LIMIT 1")
+    assert _anchor(demo) == {"seq": seq, "mac": mac}
+
+
+def test_audit_verify_notices_events_cut_from_the_end(demo: dict[str, str]) -> None:
+    anchored = _anchor(demo)
+    _cut_the_end(demo, 2)
+    for _ in range(2):  # and the next command's own anchoring does not move it back
+        code, output = run(demo, "audit", "verify")
+        assert code == 1
+        assert f"event {anchored['seq']}" in output and "cut from its end" in output
+        assert _anchor(demo) == anchored
+
+
+def test_the_anchor_does_not_move_past_a_rewritten_end(demo: dict[str, str]) -> None:
+    anchored = _anchor(demo)
+    _cut_the_end(demo, 1)
+    # New events (a practitioner added) reach the anchored number again, with other MACs.
+    for name in ("newcomer-one", "newcomer-two"):
+        code, output = run(demo, "practitioner", "add", "--username", name, "--role", "volunteer")
+        assert code == 0, output
+    assert _anchor(demo) == anchored
+    code, output = run(demo, "audit", "verify")
+    assert code == 1
+    assert f"event {anchored['seq']}" in output and "differs" in output
+
+
+def test_reanchor_refuses_a_broken_chain_and_changes_nothing(demo: dict[str, str]) -> None:
+    anchored = _anchor(demo)
+    with sqlite3.connect(demo["RELAY_DB"]) as conn:
+        conn.execute("DROP TRIGGER audit_events_no_update")
+        conn.execute("UPDATE audit_events SET actor = 'staff:someone-else' WHERE seq = 2")
+        before = conn.execute("SELECT COUNT(*) FROM audit_events").fetchone()
+    code, output = run(demo, "audit", "reanchor")
+    assert code != 0 and "event 2" in output
+    assert _anchor(demo) == anchored
+    with sqlite3.connect(demo["RELAY_DB"]) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM audit_events").fetchone() == before
+
+
+def test_a_damaged_anchor_fails_verification_clearly(demo: dict[str, str]) -> None:
+    (Path(demo["RELAY_KEYS"]) / "audit.anchor").write_text("not json")
+    code, output = run(demo, "audit", "verify")
+    assert code == 1
+    assert "not a valid audit anchor" in output
 
 
 def test_audit_rows_cannot_be_updated_through_sql(demo: dict[str, str]) -> None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from relay import audit_anchor
 from relay.audit import AuditLog
 from relay.config import Config
 from relay.crypto import CaseCipher, KeyStore
 from relay.domain.errors import Conflict, NotFound
 from relay.passwords import Passwords
 from relay.scanning import Scanner
-from relay.storage import Connection, Database, fetch_all
+from relay.storage import Connection, Database, StorageUnavailable, fetch_all
+
+log = logging.getLogger(__name__)
 
 
 def new_id(prefix: str) -> str:
@@ -55,7 +60,15 @@ class Relay:
     def forget_cipher(self, case_id: str) -> None:
         self._ciphers.pop(case_id, None)
 
+    async def anchor_audit(self) -> None:
+        """Record the newest audit event outside the database (see relay/audit_anchor.py)."""
+        await audit_anchor.advance(self.db.reader, self.keys.directory)
+
     async def close(self) -> None:
         self.scanner.close()
         self.passwords.close()
+        try:
+            await self.anchor_audit()
+        except (OSError, sqlite3.Error, StorageUnavailable):  # closing goes on; say why
+            log.exception("could not record the audit anchor")
         await self.db.close()

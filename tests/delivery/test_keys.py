@@ -8,7 +8,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from relay import audit_anchor
 from relay.app import create_app, open_relay
+from relay.audit_anchor import Anchor, read_anchor, write_anchor
 from relay.config import Config
 from relay.crypto import CaseCipher
 from relay.domain.hub import Relay
@@ -143,8 +145,17 @@ async def test_restore_drill_backup_while_serving_opens_with_the_same_keys(
 
     # Restore: the backup becomes the database, with the same keys folder.
     restored_config = dataclasses.replace(config, db_path=target)
+    # The anchor in keys/ names an event written after the backup: verify says so, and the
+    # operator accepts the restore deliberately, which the log records.
+    verified = await run_cli(restored_config, "audit", "verify")
+    assert verified.exit_code == 1 and "restored from a backup" in verified.output
+    accepted = await run_cli(restored_config, "audit", "reanchor")
+    assert accepted.exit_code == 0, accepted.output
     verified = await run_cli(restored_config, "audit", "verify")
     assert verified.exit_code == 0, verified.output
+    with sqlite3.connect(target) as conn:
+        [(action,)] = conn.execute("SELECT action FROM audit_events ORDER BY seq DESC LIMIT 1")
+    assert action == "audit.reanchored"
     api = Api(await aiohttp_client(create_app(restored_config)))
     staff = await api.ok("POST", "/login", json={"username": "sam", "password": PASSWORD})
     item = await api.ok("GET", f"/items/{item_id}", staff["token"])
@@ -161,3 +172,19 @@ async def test_restore_drill_backup_while_serving_opens_with_the_same_keys(
     )
     assert (status, headers["Content-Type"]) == (200, "image/png")
     assert data.startswith(b"\x89PNG")
+
+
+async def test_the_running_hub_records_the_newest_audit_event_in_keys(
+    world: World, config: Config
+) -> None:
+    relay = relay_of(world)
+    await write(world, world.harmed, "A letter, so that there is something new to anchor.")
+    await relay.anchor_audit()
+    newest = await audit_anchor.head(relay.db.reader)
+    assert newest is not None and read_anchor(config.keys_dir) == newest
+    # An anchor ahead of the log (as after a restore) is never moved back by the hub.
+    ahead = Anchor(newest.seq + 50, "0" * 64)
+    write_anchor(config.keys_dir, ahead)
+    await write(world, world.harmed, "Another letter.")
+    await relay.anchor_audit()
+    assert read_anchor(config.keys_dir) == ahead
