@@ -15,7 +15,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -253,6 +253,30 @@ def _sealed_row(
     )
 
 
+def _pending_rows(
+    cases: Sequence[SeededCase],
+    ciphers: dict,
+    texts: Sequence[str],
+    last_seq: int,
+    count: int,
+    waiting_since: Callable[[int], datetime],
+) -> list[tuple]:
+    """`count` real pending letters after `last_seq`, round the cases; the n-th waits since
+    `waiting_since(n)`."""
+    return [
+        _sealed_row(
+            ciphers[cases[n % len(cases)].id],
+            cases[n % len(cases)],
+            last_seq + n + 1,
+            "pending",
+            texts[n % len(texts)],
+            stamp(waiting_since(n)),
+            n % 2 == 0,
+        )
+        for n in range(count)
+    ]
+
+
 def seed_pending(
     db_path: Path, keys_dir: Path, cases: Sequence[SeededCase], texts: Sequence[str], count: int
 ) -> list[str]:
@@ -266,21 +290,9 @@ def seed_pending(
         conn.execute("BEGIN IMMEDIATE")
         (seq,) = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM items").fetchone()
         now = datetime.now(UTC)
-        rows = []
-        for n in range(count):
-            case = cases[n % len(cases)]
-            when = stamp(now - timedelta(microseconds=count - n))
-            rows.append(
-                _sealed_row(
-                    ciphers[case.id],
-                    case,
-                    seq + n + 1,
-                    "pending",
-                    texts[n % len(texts)],
-                    when,
-                    n % 2 == 0,
-                )
-            )
+        rows = _pending_rows(
+            cases, ciphers, texts, seq, count, lambda n: now - timedelta(microseconds=count - n)
+        )
         conn.executemany(_INSERT, rows)
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -376,21 +388,14 @@ def grow_store(
         decided = _filler_rows(cases, ciphers, texts, seq + 1, adding - awaiting, start, rng)
         conn.executemany(_INSERT, decided)
         seq += adding - awaiting
-        rows = []
-        for n in range(awaiting):
-            case = cases[n % len(cases)]
-            when = stamp(start + timedelta(seconds=rng.randrange(max(1, adding))))
-            rows.append(
-                _sealed_row(
-                    ciphers[case.id],
-                    case,
-                    seq + n + 1,
-                    "pending",
-                    texts[n % len(texts)],
-                    when,
-                    n % 2 == 0,
-                )
-            )
+        rows = _pending_rows(
+            cases,
+            ciphers,
+            texts,
+            seq,
+            awaiting,
+            lambda _n: start + timedelta(seconds=rng.randrange(max(1, adding))),
+        )
         conn.executemany(_INSERT, rows)
         conn.execute("COMMIT")
         return {"items": have + adding, "awaiting": _awaiting(conn)}
