@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 Row = sqlite3.Row
@@ -58,7 +59,7 @@ class Connection:
         self.raw = raw
 
     @classmethod
-    def open(cls, path: str | bytes | Any) -> Connection:
+    def open(cls, path: str | Path) -> Connection:
         # Autocommit mode: transactions are the caller's (BEGIN IMMEDIATE / SAVEPOINT).
         # check_same_thread=False: Database hands BEGIN and COMMIT to a thread of its own,
         # never while a statement runs here (the writer lock orders them).
