@@ -30,7 +30,6 @@ async def open_relay(config: Config) -> Relay:
     keys = KeyStore.load(config.keys_dir)
     db = await Database(config.db_path).open()
     audit = AuditLog(keys.audit_key)
-    await audit.install(db)
     return Relay(
         config=config,
         db=db,

@@ -16,9 +16,8 @@ statement could be moved back to a thread without touching them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 Row = sqlite3.Row
 
@@ -80,11 +79,6 @@ class Connection:
 
     async def executescript(self, script: str) -> Cursor:
         return Cursor(self.raw.executescript(script))
-
-    async def create_function(
-        self, name: str, arity: int, fn: Callable[..., Any], *, deterministic: bool = False
-    ) -> None:
-        self.raw.create_function(name, arity, fn, deterministic=deterministic)
 
     async def close(self) -> None:
         self.raw.close()

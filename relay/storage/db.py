@@ -110,12 +110,6 @@ class Database:
         await self._reader.execute("PRAGMA query_only=ON")
         return self
 
-    async def define_function(self, name: str, arity: int, fn: Callable[..., object]) -> None:
-        """Register a deterministic SQL function on the writer connection."""
-        if self._writer is None:
-            raise StorageUnavailable("the database is not open")
-        await self._writer.create_function(name, arity, fn, deterministic=True)
-
     async def close(self) -> None:
         if self._committers:
             await asyncio.gather(*self._committers, return_exceptions=True)
