@@ -70,6 +70,14 @@ def _status_kib(pid: int, field: str) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads included (0 if it is gone)."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -211,6 +219,9 @@ class Bench:
         self.workdir = workdir
         self.results: dict[str, object] = {}
         self.loads: list[tuple[str, float]] = []
+        # CPU time per request of each measured run: less disturbed by other work on the
+        # machine than req/s, so the better guide when comparing two versions of relay.
+        self.cpu: dict[str, dict[str, int]] = {}
 
     def load(
         self, server: Server, records: list[Record], *, seconds: float, cycle: bool, conns: int
@@ -242,12 +253,23 @@ class Bench:
         if warm > 0:
             self.load(server, warmup or records, seconds=warm, cycle=cycle, conns=conns)
         load = loadavg()
+        helpers = descendants(server.pid)
+        cpu_before = [cpu_seconds(pid) for pid in (server.pid, *helpers)]
         result = self.load(
             server, records, seconds=seconds or self.args.seconds, cycle=cycle, conns=conns
         )
+        pids = (server.pid, *helpers)
+        cpu = [cpu_seconds(pid) - b for pid, b in zip(pids, cpu_before, strict=True)]
+        per = 1e6 / max(result.requests, 1)
+        self.cpu[label] = {
+            "server_us": round(cpu[0] * per),
+            "helpers_us": round(sum(cpu[1:]) * per),
+        }
         say(
             f"{label}: {result.rps:,.0f} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
-            f"errors {result.errors} (load average before: {load})"
+            f"errors {result.errors}; CPU per request {self.cpu[label]['server_us']} µs in the "
+            f"server + {self.cpu[label]['helpers_us']} µs in its child processes "
+            f"(load average before: {load})"
         )
         self.loads.append((label, load))
         return result
@@ -605,6 +627,7 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
     results = bench.results
     results["load_average_before_each_run"] = dict(bench.loads)
+    results["cpu_per_request"] = bench.cpu
     results["targets"] = targets(results)
     results["seconds_total"] = round(time.monotonic() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
