@@ -12,7 +12,9 @@ A phone is a stretch of a run that starts and ends on token boundaries and has a
 GB national (0[1235789] + 9-10 digits), GB without the trunk zero (7[1-9] + 8 digits),
 international (+ or 00, checked with `phonenumbers.is_possible_number`) or 44-prefixed.
 Dates, times, money and percentages are masked out first, and a non-mobile shape right after
-"ref"/"crime number"/"order no." is taken for a reference, not a phone.
+"ref"/"crime number"/"order no." is taken for a reference, not a phone. Part of a number (three
+digits or more) is reported too when a phone cue comes just before it: "my number ends 900 654",
+"the last four digits are 0258", "text me on 0770 9".
 
 We do not use `phonenumbers.PhoneNumberMatcher`: with default leniency it skips unallocated
 ranges such as 07700 900xxx, and it costs ~0.6 ms per 400 characters.
@@ -75,6 +77,22 @@ _GLUE = re.compile(
     r"[\s,.:;\-()]*(?:(?:and|then|the|rest|is|last|bit|part|first|second|next|end|ends|with|"
     r"followed|by|it|its|it's|after|that|digits?|numbers?|remaining|of)[\s,.:;\-()]*){0,8}",
 )
+# What says the digits after it are (part of) someone's phone number: "my number ends 900 654",
+# "the last four digits are 0258", "text me on 0770". A run after it is reported even when it is
+# too short to be a whole number: with the rest known or guessed, a part is enough to call.
+_PARTIAL_CUE = re.compile(
+    r"(?:\b(?:number|phone|mobile|digits)\s+(?:ends|ending|finishes)(?:\s+(?:in|with|on))?"
+    r"|\blast\s+(?:\w+\s+)?(?:digits|numbers)(?:\s+of\s+(?:my|the|his|her)\s+"
+    r"(?:number|phone|mobile))?(?:\s+(?:are|is|were))?"
+    r"|\b(?:call|text|ring|phone|whatsapp|message)\s+(?:me|us)\s+(?:on|at)"
+    r"|\bmy\s+(?:new\s+)?(?:number|mobile|phone)(?:\s+number)?(?:\s+is|'s)?"
+    r")[\s:,\-]{0,3}$"
+)
+# Every cue has one of these words; a letter without any has no cued part to look for.
+_CUE_WORDS = frozenset(
+    b"number phone mobile digits numbers call text ring whatsapp message".split()
+)
+_PARTIAL_MIN = 3  # digits: "ends in 258" is worth a look; "my number is 12" is not
 _GB_START = frozenset("1235789")
 _REPEAT_GAP = re.compile(r"[ \t,\-]{1,3}")  # between "double" and its digit
 _FIRST_PART = re.compile(r"07\d{2,5}")  # the first part of a number given in two
@@ -350,6 +368,23 @@ def find_phones(text: str, runs: list[Run]) -> list[tuple[int, int]]:
         if not matched:
             partial.append((index, run))
     found.extend(_split_numbers(text, runs, partial))
+    found.extend(_cued_parts(text, partial))
+    return found
+
+
+def _cued_parts(text: str, partial: list[tuple[int, Run]]) -> list[tuple[int, int]]:
+    """Runs that are no whole number but follow a phone cue ("my number ends 900 654")."""
+    found: list[tuple[int, int]] = []
+    if _CUE_WORDS.isdisjoint(ascii_words(text)):
+        return found
+    for _index, run in partial:
+        if len(run.digits) < _PARTIAL_MIN:
+            continue
+        start, end = run.span(0, len(run.digits))
+        cue = _PARTIAL_CUE.search(text, max(0, start - 60), start)
+        # "my NI number ends 34 56 C" is a reference, not a phone.
+        if cue is not None and not _is_reference(text, cue.start()):
+            found.append((start, end))
     return found
 
 

@@ -7,7 +7,8 @@ and is not reported. A lower-case ordinal ("M1 2nd exit") is not an inward code.
 
 Address: a house number (digits, "14a", or number words up to ninety-nine) followed by one to
 three words of street name and a street word (Road, Rd, Street, St, Lane, Avenue, Close, Way...),
-optionally preceded by "Flat 3,"; or "number 14 on Mill Road". Words that are counts or
+optionally preceded by "Flat 3,"; or "number 14 on Mill Road"; or the number after the street,
+"the Arbury estate, number 42". Words that are counts or
 measures ("2 hour walk", "3 miles down Station Road", "a 2 lane road") cannot be part of a
 street name. A street name without a number ("Mill Road") is not reported: it is not a
 contact detail by itself, and the participants' own streets are caught from the vault.
@@ -71,6 +72,12 @@ _ADDRESS = re.compile(
     r")(?![a-z])"
 )
 
+# The number after the street: "the Arbury estate, number 42", "Mill Road, no. 14". Found from
+# the number ("number 42", which is rare in letters) backwards to the street before it.
+_NUMBER_AFTER = re.compile(r"(?<![a-z])(?:number|no\.?|house)\s+\d{1,4}[a-z]?(?![a-z0-9])")
+_STREET_BEFORE = re.compile(rf"(?<![a-z])(?:the\s+)?(?:{_NAME}\s+){{1,3}}{STREET_WORDS}\s*,?\s+$")
+_BEFORE_REACH = 80  # characters before "number": room for three words of name and a street
+
 
 # Where an address can start (see `find_addresses`): a digit with nothing from _ADDRESS_BEFORE
 # (a space in `_BEFORE_SHAPES`; non-ASCII characters count as spaces, so "£5" is tried too)
@@ -95,6 +102,7 @@ _START_WORDS = frozenset(
     ]
 )
 _STREET_WORDS = frozenset(word.encode() for word in alternatives(STREET_WORDS))
+_NUMBER_WORDS = frozenset((b"number", b"no", b"house"))
 
 
 def _shape(text: str) -> bytes:
@@ -124,7 +132,15 @@ def find_postcodes(text: str, lower: str) -> list[tuple[int, int]]:
 
 
 def find_addresses(lower: str) -> list[tuple[int, int]]:
-    """Spans of street addresses: house number and street.
+    """Spans of street addresses: house number and street, in either order."""
+    found = _number_first(lower)
+    if found is not None and not _NUMBER_WORDS.isdisjoint(ascii_words(lower)):
+        found += _numbers_after_streets(lower, found)
+    return sorted(found or [])
+
+
+def _number_first(lower: str) -> list[tuple[int, int]] | None:
+    """Spans of "14 Mill Road" and the like; None if the text has no street word at all.
 
     The same spans as `_ADDRESS.finditer(lower)`, which would try the pattern at every position;
     it is tried only where a match can start, in order, each search going on from the end of the
@@ -135,7 +151,7 @@ def find_addresses(lower: str) -> list[tuple[int, int]]:
     """
     words = ascii_words(lower)
     if _STREET_WORDS.isdisjoint(words):
-        return []
+        return None
     shape = b" " + lower.encode("ascii", "replace").translate(_BEFORE_SHAPES)
     starts = {m.start() for m in _DIGIT_START.finditer(shape)}  # (shape[i + 1] is lower[i])
     for word in _START_WORDS & words:
@@ -150,3 +166,16 @@ def find_addresses(lower: str) -> list[tuple[int, int]]:
             found.append(m.span())
             searched_to = m.end()
     return found
+
+
+def _numbers_after_streets(lower: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans of "Arbury estate, number 42": a street, then its house number, not yet in `found`."""
+    spans = []
+    for number in _NUMBER_AFTER.finditer(lower):
+        start, end = number.span()
+        if any(s < end and start < e for s, e in found):
+            continue
+        street = _STREET_BEFORE.search(lower, max(0, start - _BEFORE_REACH), start)
+        if street is not None:
+            spans.append((street.start(), end))
+    return spans

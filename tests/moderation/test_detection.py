@@ -282,10 +282,56 @@ def test_roads_and_ordinals_are_not_postcodes() -> None:
         "fourteen mill road",
         "number 14 on Mill Road",
         "14 Mill\nRoad",
+        "the Arbury estate, number 42",
+        "Mill Road, no. 14",
+        "Station Road house 7",
     ],
 )
 def test_street_address_forms_are_found(address: str) -> None:
     assert spans(f"We're at {address}, come by.", "address") == [address]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "At the end, number 3 was the worst.",
+        "No. 5 bus goes past the park.",
+        "We walked to the park, no 2 ways about it.",
+        "Case no. 2023-4412 was closed at the court on Mill Road.",
+    ],
+)
+def test_a_number_after_words_that_are_no_street_is_not_an_address(text: str) -> None:
+    assert spans(text, "address") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        ("My number ends 900 654 (you know the start).", "900 654"),
+        ("The last four digits are 0258.", "0258"),
+        ("the last digits of my mobile are nine oh six five", "nine oh six five"),
+        ("Text me on 0770 9, the rest you have.", "0770 9"),
+        ("my new number's 321 654", "321 654"),
+    ],
+)
+def test_part_of_a_number_after_a_phone_cue_is_found(text: str, part: str) -> None:
+    assert spans(text, "phone") == [part]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My number is 12 in the queue.",
+        "My prison number is A1234BC.",
+        "The story ends in 2019.",
+        "The last 3 numbers were drawn on Saturday.",
+        "I served 18 months and I am 24 now.",
+        "My NI number ends 34 56 C, not that it matters.",
+        "The crime number ends in 4412.",
+    ],
+)
+def test_short_or_uncued_numbers_are_not_parts_of_a_phone(text: str) -> None:
+    assert spans(text, "phone") == []
 
 
 def test_street_name_without_number_is_not_an_address() -> None:
