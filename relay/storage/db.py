@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -30,8 +31,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
+from relay.storage.checkpoints import BACKSTOP_PAGES, FINISH, Checkpointer
 from relay.storage.connection import Connection, Row
 
+log = logging.getLogger("relay.storage")
 _MIGRATION = re.compile(r"^(\d{4})_(\w+)\.sql$")
 MAX_BATCH = 64  # writers per group commit: bounds how long the first one waits
 _current: contextvars.ContextVar[tuple[Database, int] | None] = contextvars.ContextVar(
@@ -99,12 +102,15 @@ class Database:
         # Reads that grow with the whole store (reports) run here, on a connection of their own.
         self._aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-read-aside")
         self._aside_conn: sqlite3.Connection | None = None
+        self.checkpoints = Checkpointer(path)
 
     async def _off_loop(self, call: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._waits, call)
 
     async def open(self) -> Database:
         self._writer = await _connect(self.path)
+        # Checkpoints run beside the writer (checkpoints.py); its own are only a backstop.
+        await self._writer.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         await self.migrate()
         self._reader = await _connect(self.path)
         await self._reader.execute("PRAGMA query_only=ON")
@@ -113,6 +119,7 @@ class Database:
     async def close(self) -> None:
         if self._committers:
             await asyncio.gather(*self._committers, return_exceptions=True)
+        await self.checkpoints.close()
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
@@ -243,14 +250,25 @@ class Database:
             if batch is None:
                 return
             raw = self._writer.raw
+            finish = self.checkpoints.finish_now()
+
+            def commit() -> None:
+                raw.execute("COMMIT")
+                if finish:
+                    try:
+                        raw.execute(FINISH).fetchall()
+                    except sqlite3.Error as exc:  # committed all the same; the next one will do
+                        log.warning("WAL checkpoint after a commit failed: %s", exc)
+
             try:
-                await self._off_loop(lambda: raw.execute("COMMIT"))
+                await self._off_loop(commit)
             except sqlite3.Error as exc:
                 if self._writer.in_transaction:
                     await self._writer.execute("ROLLBACK")
                 batch.set_exception(StorageUnavailable(f"could not commit: {exc}"))
             else:
                 batch.set_result(None)
+                self.checkpoints.committed()
         finally:
             if batch is not None and not batch.done():
                 batch.set_exception(StorageUnavailable("the commit was interrupted"))

@@ -78,3 +78,48 @@ async def test_concurrent_writers_all_commit_and_an_error_undoes_only_its_own_wo
     assert failed == set(range(5, 41, 5))
     rows = await db.reader.execute_fetchall("SELECT n FROM t ORDER BY n")
     assert [row[0] for row in rows] == [n for n in range(1, 41) if n % 5]
+
+
+# Checkpoints beside the writer (relay/storage/checkpoints.py) ------------------------------
+
+
+async def _write_blobs(db: Database, count: int) -> None:
+    async with db.write() as conn:
+        await conn.execute("CREATE TABLE IF NOT EXISTS blobs (n INTEGER PRIMARY KEY, b BLOB)")
+    for _ in range(count):  # one transaction (and one COMMIT) each, never a pause between
+        async with db.write() as conn:
+            await conn.execute("INSERT INTO blobs (b) VALUES (randomblob(5000))")
+
+
+async def test_the_wal_is_copied_and_restarted_beside_a_writer_that_never_pauses(
+    db: Database,
+) -> None:
+    db.checkpoints.every = 0.0
+    await _write_blobs(db, 1500)
+    # Each row takes two pages, so the writes put 3,000+ frames (12+ MB) into the WAL. Copied
+    # beside the writer and finished by it, the WAL restarts from its start again and again
+    # and its file stays a fraction of that (without any checkpoint it held every frame).
+    wal = db.path.with_name(db.path.name + "-wal")
+    assert db.checkpoints.copies >= 3
+    assert wal.stat().st_size < 12_000_000 / 3
+    rows = await db.reader.execute_fetchall("SELECT COUNT(*) FROM blobs")
+    assert rows[0][0] == 1500
+    check = await db.reader.execute_fetchall("PRAGMA integrity_check")
+    assert check[0][0] == "ok"
+
+
+async def test_a_checkpoint_that_fails_beside_the_writer_costs_no_write(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> None:
+        raise OSError("disk unplugged")
+
+    monkeypatch.setattr(db.checkpoints, "_copy", broken)
+    db.checkpoints.every = 0.0
+    await _write_blobs(db, 50)
+    await asyncio.sleep(0.05)
+    rows = await db.reader.execute_fetchall("SELECT COUNT(*) FROM blobs")
+    assert rows[0][0] == 50
+    assert db.checkpoints.copies == 0
+    assert not db.checkpoints.finish_now()
+    assert "checkpoint beside the writer failed: disk unplugged" in caplog.text
