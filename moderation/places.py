@@ -74,7 +74,15 @@ _ADDRESS = re.compile(
 
 # The number after the street: "the Arbury estate, number 42", "Mill Road, no. 14". Found from
 # the number ("number 42", which is rare in letters) backwards to the street before it.
-_NUMBER_AFTER = re.compile(r"(?<![a-z])(?:number|no\.?|house)\s+\d{1,4}[a-z]?(?![a-z0-9])")
+# One pattern per word, each starting with its literal, which the regex engine finds fast (an
+# alternation of the three is tried at every position); "no" also matches inside "piano", so a
+# match counts only with no letter just before it.
+_HOUSE_NUMBER = r"\s+\d{1,4}[a-z]?(?![a-z0-9])"
+_NUMBER_AFTER = (
+    (b"number", re.compile("number" + _HOUSE_NUMBER)),
+    (b"no", re.compile(r"no\.?" + _HOUSE_NUMBER)),
+    (b"house", re.compile("house" + _HOUSE_NUMBER)),
+)
 _STREET_BEFORE = re.compile(rf"(?<![a-z])(?:the\s+)?(?:{_NAME}\s+){{1,3}}{STREET_WORDS}\s*,?\s+$")
 _BEFORE_REACH = 80  # characters before "number": room for three words of name and a street
 
@@ -102,7 +110,6 @@ _START_WORDS = frozenset(
     ]
 )
 _STREET_WORDS = frozenset(word.encode() for word in alternatives(STREET_WORDS))
-_NUMBER_WORDS = frozenset((b"number", b"no", b"house"))
 
 
 def _shape(text: str) -> bytes:
@@ -134,7 +141,7 @@ def find_postcodes(text: str, lower: str) -> list[tuple[int, int]]:
 def find_addresses(lower: str) -> list[tuple[int, int]]:
     """Spans of street addresses: house number and street, in either order."""
     found = _number_first(lower)
-    if found is not None and not _NUMBER_WORDS.isdisjoint(ascii_words(lower)):
+    if found is not None:
         found += _numbers_after_streets(lower, found)
     return sorted(found or [])
 
@@ -170,9 +177,16 @@ def _number_first(lower: str) -> list[tuple[int, int]] | None:
 
 def _numbers_after_streets(lower: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Spans of "Arbury estate, number 42": a street, then its house number, not yet in `found`."""
-    spans = []
-    for number in _NUMBER_AFTER.finditer(lower):
-        start, end = number.span()
+    spans: list[tuple[int, int]] = []
+    words = ascii_words(lower)
+    numbers = [
+        m.span()
+        for word, pattern in _NUMBER_AFTER
+        if word in words
+        for m in pattern.finditer(lower)
+        if m.start() == 0 or not "a" <= lower[m.start() - 1] <= "z"
+    ]
+    for start, end in numbers:
         if any(s < end and start < e for s, e in found):
             continue
         street = _STREET_BEFORE.search(lower, max(0, start - _BEFORE_REACH), start)
