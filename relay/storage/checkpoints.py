@@ -2,13 +2,14 @@
 
 SQLite's automatic checkpoint runs inside the COMMIT that takes the WAL past
 `wal_autocheckpoint` pages: on relay's single writer, holding every other write while up to
-4 MB are copied into the database file and that file is fsynced (the rare 100 ms stalls of the
-write benchmarks). Here the bulk of the copy runs on a connection and a thread of its own, in
-PASSIVE mode, which never blocks the writer. A checkpoint beside a writer that never pauses
-always ends behind it, though, and a WAL is only restarted from its beginning once every frame
-in it has been copied; so when the bulk copy is done, the writer finishes the job right after
-one of its COMMITs, copying only the few frames written meanwhile. The writer keeps a far
-larger automatic checkpoint as a backstop, should this fall behind.
+4 MB are copied into the database file and that file is fsynced (several times a second under
+load, and the likeliest cause of the write benchmarks' rare 100 ms stalls). Here the bulk of
+the copy runs on a connection and a thread of its own, in PASSIVE mode, which never blocks the
+writer. A checkpoint beside a writer that never pauses always ends behind it, though, and a
+WAL is only restarted from its beginning once every frame in it has been copied; so when the
+bulk copy is done, the writer finishes the job right after one of its COMMITs, copying only
+the few frames written meanwhile. The writer keeps a far larger automatic checkpoint as a
+backstop, should this fall behind.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Statements run on the event loop's thread (see `connection.py` for why); BEGIN IMMEDIATE,
 COMMIT and checkpoints, which can wait on locks or an fsync, run on one thread of their own,
 and reads that grow with the whole store (`read_aside`) on another, with their own connection.
+WAL checkpoints mostly run beside the writer (`checkpoints.py`).
 Transactions from different tasks on the shared writer would interleave, so writes go through
 `write()`, which holds an asyncio.Lock from BEGIN IMMEDIATE to COMMIT. `write()` is re-entrant
 within a task (nested blocks become savepoints), so a request can wrap a domain call and its
