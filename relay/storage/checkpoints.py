@@ -54,6 +54,11 @@ class Checkpointer:
         self._running = asyncio.get_running_loop().run_in_executor(self._thread, self._copy)
         self._running.add_done_callback(self._copied)
 
+    async def idle(self) -> None:
+        """Wait for a running copy to end (a TRUNCATE checkpoint cannot run beside one)."""
+        if self._running is not None:
+            await asyncio.gather(self._running, return_exceptions=True)
+
     def _copy(self) -> None:
         if self._conn is None:
             self._conn = sqlite3.connect(self.path, isolation_level=None)
@@ -71,8 +76,7 @@ class Checkpointer:
         self._finish_due = True
 
     async def close(self) -> None:
-        if self._running is not None:
-            await asyncio.gather(self._running, return_exceptions=True)
+        await self.idle()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await asyncio.get_running_loop().run_in_executor(self._thread, conn.close)

@@ -297,12 +297,15 @@ class Database:
             raise StorageUnavailable("the database is not open")
         async with self._lock:
             await self._commit(release=False)
+            # Holding the lock, nothing commits, so no new copy starts beside the writer; one
+            # already running would make TRUNCATE give up at once (busy), so it ends first.
+            await self.checkpoints.idle()
             raw = self._writer.raw
             rows = await self._off_loop(
                 lambda: raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             )
-        busy, log, done = rows[0]
-        return int(busy), int(log), int(done)
+        busy, frames, done = rows[0]
+        return int(busy), int(frames), int(done)
 
     async def read_aside(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """Rows of a query that reads much of the store (a report), without holding the loop.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -123,3 +124,32 @@ async def test_a_checkpoint_that_fails_beside_the_writer_costs_no_write(
     assert db.checkpoints.copies == 0
     assert not db.checkpoints.finish_now()
     assert "checkpoint beside the writer failed: disk unplugged" in caplog.text
+
+
+async def test_a_truncating_checkpoint_waits_for_one_beside_the_writer(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shredding truncates the WAL (so no old page of a destroyed key stays in it). SQLite's
+    TRUNCATE gives up at once (busy) while another connection checkpoints, so it must wait for
+    a copy running beside the writer."""
+    copying, release = threading.Event(), threading.Event()
+    real_copy = db.checkpoints._copy
+
+    def slow_copy() -> None:
+        copying.set()
+        release.wait(5)
+        real_copy()
+
+    monkeypatch.setattr(db.checkpoints, "_copy", slow_copy)
+    db.checkpoints.every = 0.0
+    await _write_blobs(db, 50)  # the first COMMIT starts a copy, held in slow_copy
+    assert copying.wait(5)
+    truncate = asyncio.create_task(db.checkpoint())
+    await asyncio.sleep(0.2)
+    assert not truncate.done()
+    release.set()
+    busy, _frames, _done = await asyncio.wait_for(truncate, 10)
+    assert busy == 0
+    assert db.path.with_name(db.path.name + "-wal").stat().st_size == 0
+    rows = await db.reader.execute_fetchall("SELECT COUNT(*) FROM blobs")
+    assert rows[0][0] == 50
