@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from relay.audit_anchor import Anchor
+from relay.audit_anchor import Anchor, head
 from relay.storage import Connection, fetch_all
 
 GENESIS = "0" * 64
@@ -92,12 +92,8 @@ class AuditLog:
         """
         when = at.isoformat(timespec="microseconds")
         body = json.dumps(details, separators=(",", ":"), sort_keys=True)
-        last = await (
-            await conn.execute(
-                "SELECT seq, mac FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)"
-            )
-        ).fetchone()
-        seq, prev = (last[0] + 1, last[1]) if last is not None else (1, GENESIS)
+        last = await head(conn)
+        seq, prev = (last.seq + 1, last.mac) if last is not None else (1, GENESIS)
         mac = self._mac(prev, _canonical(seq, when, actor, action, case_id, subject, body))
         await conn.execute(
             "INSERT INTO audit_events (seq, at, actor, action, case_id, subject, details, "

@@ -68,7 +68,10 @@ def write_anchor(keys_dir: Path, anchor: Anchor) -> None:
 
 
 async def head(conn: Connection) -> Anchor | None:
-    rows = await fetch_all(conn, "SELECT seq, mac FROM audit_events ORDER BY seq DESC LIMIT 1")
+    """The newest event's (seq, MAC): the end of the chain, which `AuditLog.append` extends."""
+    rows = await fetch_all(
+        conn, "SELECT seq, mac FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)"
+    )
     return Anchor(rows[0][0], rows[0][1]) if rows else None
 
 
