@@ -136,12 +136,11 @@ async def _choose(
                 f"UPDATE items SET recipient_state = ?, {column} = ? WHERE id = ?",  # noqa: S608
                 (state, stamp(now), item_id),
             )
-            action = "item.opened" if state == "opened" else "item.declined"
             await relay.audit.append(
                 conn,
                 at=now,
                 actor=party.label,
-                action=action,
+                action=f"item.{state}",
                 case_id=party.case_id,
                 subject=item_id,
             )
