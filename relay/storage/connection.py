@@ -31,10 +31,6 @@ class Cursor:
         self._raw = raw
 
     @property
-    def lastrowid(self) -> int | None:
-        return self._raw.lastrowid
-
-    @property
     def rowcount(self) -> int:
         return self._raw.rowcount
 
