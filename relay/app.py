@@ -18,7 +18,7 @@ from relay.domain.hub import Relay
 from relay.keys import RELAY
 from relay.passwords import Passwords
 from relay.scanning import Scanner
-from relay.storage import Database
+from relay.storage import Store
 from relay.web import setup_web
 
 log = logging.getLogger("relay")
@@ -28,11 +28,11 @@ MAX_BODY = 256 * 1024  # DESIGN: a request body is at most 256 KiB
 async def open_relay(config: Config) -> Relay:
     """Load keys (failing fast with a clear message) and open the database."""
     keys = KeyStore.load(config.keys_dir)
-    db = await Database(config.db_path).open()
+    store = await Store(keys, path=config.db_path, url=config.database_url).open()
     audit = AuditLog(keys.audit_key)
     return Relay(
         config=config,
-        db=db,
+        store=store,
         keys=keys,
         audit=audit,
         passwords=Passwords(

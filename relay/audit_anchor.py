@@ -22,7 +22,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from relay.storage import Connection, fetch_all
+from relay.storage import audit as stored
+from relay.storage.store import Store
+from relay.storage.tx import Tx
 
 ANCHOR_FILE = "audit.anchor"
 log = logging.getLogger(__name__)
@@ -67,22 +69,19 @@ def write_anchor(keys_dir: Path, anchor: Anchor) -> None:
         os.close(directory)
 
 
-async def head(conn: Connection) -> Anchor | None:
-    """The newest event's (seq, MAC): the end of the chain, which `AuditLog.append` extends."""
-    rows = await fetch_all(
-        conn, "SELECT seq, mac FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)"
-    )
-    return Anchor(rows[0][0], rows[0][1]) if rows else None
+def head(tx: Tx) -> Anchor | None:
+    """The newest event's (seq, MAC): the end of the chain."""
+    end = stored.head(tx)
+    return None if end is None else Anchor(*end)
 
 
-async def still_holds(conn: Connection, anchor: Anchor) -> bool:
-    rows = await fetch_all(conn, "SELECT mac FROM audit_events WHERE seq = ?", (anchor.seq,))
-    return bool(rows) and rows[0][0] == anchor.mac
+def still_holds(tx: Tx, anchor: Anchor) -> bool:
+    return stored.mac_of(tx, anchor.seq) == anchor.mac
 
 
-async def advance(conn: Connection, keys_dir: Path) -> Anchor | None:
+async def advance(store: Store, keys_dir: Path) -> Anchor | None:
     """Move the anchor to the newest event, if that is forward and the old one still holds."""
-    newest = await head(conn)
+    newest = await store.read(head)
     if newest is None:
         return None
     try:
@@ -93,7 +92,8 @@ async def advance(conn: Connection, keys_dir: Path) -> Anchor | None:
     if current is not None:
         if newest.seq <= current.seq:
             return current
-        if not await still_holds(conn, current):
+        anchored = current
+        if not await store.read(lambda tx: still_holds(tx, anchored)):
             log.error("the audit log lost anchored event %d: run `relay audit verify`", current.seq)
             return current
     await asyncio.to_thread(write_anchor, keys_dir, newest)

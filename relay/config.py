@@ -60,6 +60,9 @@ def parse_window(text: str) -> DeliveryWindow | None:
 @dataclass(frozen=True)
 class Config:
     db_path: Path = Path("relay.db")
+    # A libpq URI (postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME): PostgreSQL, winning over
+    # db_path. None: SQLite at db_path.
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
     keys_dir: Path = Path("keys")
     host: str = "127.0.0.1"
     port: int = 8080
@@ -93,6 +96,7 @@ class Config:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {
             "db_path": Path(env.get("RELAY_DB", "relay.db")),
+            "database_url": env.get("RELAY_DATABASE_URL") or None,
             "keys_dir": Path(env.get("RELAY_KEYS", "keys")),
             "host": env.get("RELAY_HOST", "127.0.0.1"),
             "delivery_window": parse_window(env.get("RELAY_DELIVERY_WINDOW", "")),

@@ -3,15 +3,20 @@
 A specialist sees every case; a volunteer only the cases assigned to them; a participant only
 their own case, their own items and items delivered to their side. Anything outside the
 caller's reach is reported exactly like something that does not exist (404).
+
+These run inside a transaction function (they take the `Tx` the store handed it).
 """
 
 from __future__ import annotations
 
 from relay.domain.actors import Actor, Party, Staff
 from relay.domain.errors import Forbidden, NotFound
-from relay.storage import Connection, Row, fetch_all
+from relay.storage import cases, items, participants
+from relay.storage.cases import TERMINAL, Case
+from relay.storage.items import Item
+from relay.storage.tx import Tx
 
-TERMINAL = ("closed", "withdrawn")
+__all__ = ["TERMINAL", "case_for", "item_for_party", "item_for_staff", "may_see_case"]
 
 
 def staff_only(actor: Actor) -> Staff:
@@ -40,60 +45,48 @@ def principal_only(actor: Actor) -> Party:
     return party
 
 
-async def case_row(conn: Connection, actor: Actor, case_id: str) -> Row:
+def case_for(tx: Tx, actor: Actor, case_id: str) -> Case:
     """The case, if the actor may see it; NotFound otherwise."""
-    rows = await fetch_all(conn, "SELECT * FROM cases WHERE id = ?", (case_id,))
-    if not rows or not await may_see_case(conn, actor, case_id):
+    case = cases.get(tx, case_id)
+    if case is None or not may_see_case(tx, actor, case_id):
         raise NotFound()
-    return rows[0]
+    return case
 
 
-async def may_see_case(conn: Connection, actor: Actor, case_id: str) -> bool:
+def may_see_case(tx: Tx, actor: Actor, case_id: str) -> bool:
     if isinstance(actor, Party):
         return actor.case_id == case_id
     if actor.is_specialist:
         return True
-    rows = await fetch_all(
-        conn,
-        "SELECT 1 FROM case_assignments WHERE case_id = ? AND practitioner_id = ?",
-        (case_id, actor.id),
-    )
-    return bool(rows)
+    return cases.is_assigned(tx, case_id, actor.id)
 
 
-async def item_for_staff(conn: Connection, actor: Actor, item_id: str) -> Row:
+def item_for_staff(tx: Tx, actor: Actor, item_id: str) -> Item:
     staff = staff_only(actor)
-    rows = await fetch_all(conn, "SELECT * FROM items WHERE id = ?", (item_id,))
-    if not rows or not await may_see_case(conn, staff, rows[0]["case_id"]):
+    item = items.get(tx, item_id)
+    if item is None or not may_see_case(tx, staff, item.case_id):
         raise NotFound()
-    return rows[0]
+    return item
 
 
-async def supporter_may_read(conn: Connection, party: Party) -> bool:
+def supporter_may_read(tx: Tx, party: Party) -> bool:
     if party.supports is None:
         return True
-    rows = await fetch_all(
-        conn, "SELECT supporter_read FROM participants WHERE id = ?", (party.supports,)
-    )
-    return bool(rows and rows[0][0])
+    principal = participants.get(tx, party.supports)
+    return bool(principal and principal.supporter_read)
 
 
-async def item_for_party(conn: Connection, actor: Actor, item_id: str) -> tuple[Row, str]:
+def item_for_party(tx: Tx, actor: Actor, item_id: str) -> tuple[Item, str]:
     """The item and how the participant relates to it: 'sent' or 'received'."""
     party = party_only(actor)
-    rows = await fetch_all(
-        conn, "SELECT * FROM items WHERE id = ? AND case_id = ?", (item_id, party.case_id)
-    )
-    if rows:
-        item = rows[0]
-        if item["author_id"] == party.id or (
-            party.supports is None and item["sender_id"] == party.id
-        ):
+    item = items.get_in_case(tx, item_id, party.case_id)
+    if item is not None:
+        if item.author_id == party.id or (party.supports is None and item.sender_id == party.id):
             return item, "sent"
         if (
-            item["recipient_id"] == party.principal_id
-            and item["state"] == "delivered"
-            and await supporter_may_read(conn, party)
+            item.recipient_id == party.principal_id
+            and item.state == "delivered"
+            and supporter_may_read(tx, party)
         ):
             return item, "received"
     raise NotFound()

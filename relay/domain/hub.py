@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from relay import audit_anchor
 from relay.audit import AuditLog
 from relay.config import Config
-from relay.crypto import CaseCipher, KeyStore
-from relay.domain.errors import Conflict, NotFound
+from relay.crypto import KeyStore
 from relay.passwords import Passwords
 from relay.scanning import Scanner
-from relay.storage import Connection, Database, StorageUnavailable, fetch_all
+from relay.storage.errors import StorageUnavailable
+from relay.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -32,43 +31,29 @@ def stamp(when: datetime) -> str:
 
 @dataclass
 class Relay:
+    """What every use case needs. `store` is the only way to the data: a use case does its
+    slow work (scans, hashes, cleaning files) first, then hands one plain function to
+    `store.write` or `store.read` (see relay/storage/store.py)."""
+
     config: Config
-    db: Database
+    store: Store
     keys: KeyStore
     audit: AuditLog
     passwords: Passwords
     scanner: Scanner
-    _ciphers: dict[str, CaseCipher] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.config.clock()
 
-    async def cipher(self, conn: Connection, case_id: str) -> CaseCipher:
-        """The case's cipher; 404 for no such case, 409 once its key has been shredded."""
-        cached = self._ciphers.get(case_id)
-        if cached is not None:
-            return cached
-        rows = await fetch_all(conn, "SELECT data_key FROM cases WHERE id = ?", (case_id,))
-        if not rows:
-            raise NotFound()
-        if rows[0][0] is None:
-            raise Conflict("This case's content has been destroyed under the retention policy.")
-        cipher = CaseCipher(case_id, self.keys.unwrap(case_id, rows[0][0]))
-        self._ciphers[case_id] = cipher
-        return cipher
-
-    def forget_cipher(self, case_id: str) -> None:
-        self._ciphers.pop(case_id, None)
-
     async def anchor_audit(self) -> None:
         """Record the newest audit event outside the database (see relay/audit_anchor.py)."""
-        await audit_anchor.advance(self.db.reader, self.keys.directory)
+        await audit_anchor.advance(self.store, self.keys.directory)
 
     async def close(self) -> None:
         self.scanner.close()
         self.passwords.close()
         try:
             await self.anchor_audit()
-        except (OSError, sqlite3.Error, StorageUnavailable):  # closing goes on; say why
+        except (OSError, StorageUnavailable):  # closing goes on; say why
             log.exception("could not record the audit anchor")
-        await self.db.close()
+        await self.store.close()

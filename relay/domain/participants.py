@@ -10,7 +10,8 @@ from relay.domain.access import TERMINAL, case_row, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import Connection, fetch_all
+from relay.storage import Connection, fetch_all, participants
+from relay.storage.tx import Tx
 
 VAULT_FIELDS = ("name", "email", "phone", "address")
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
@@ -98,16 +99,14 @@ async def add_participant(
     return NewParticipant(participant_id, role, alias, code)
 
 
-async def vault_values(relay: Relay, conn: Connection, case_id: str) -> list[str]:
+def vault_values(tx: Tx, case_id: str) -> list[str]:
     """Every non-empty contact detail of every participant of the case (for scanning)."""
-    cipher = await relay.cipher(conn, case_id)
-    rows = await fetch_all(conn, "SELECT id, vault FROM participants WHERE case_id = ?", (case_id,))
-    values = []
-    for row in rows:
-        vault = cipher.open_json("participants", row["id"], "vault", row["vault"])
-        assert isinstance(vault, dict)
-        values += [str(v) for v in vault.values() if v]
-    return values
+    return [
+        str(value)
+        for vault in participants.vaults(tx, case_id).values()
+        for value in vault.values()
+        if value
+    ]
 
 
 async def reveal_contact(

@@ -1,6 +1,13 @@
-"""SQLite storage: one writer connection behind a lock, one reader, numbered migrations."""
+"""Storage: the only package that holds SQL or touches a database driver.
 
-from relay.storage.connection import Connection, Row
-from relay.storage.db import Database, StorageUnavailable, fetch_all
+`Store` (store.py) runs transaction functions off the event loop on SQLite or PostgreSQL
+(backends.py); `Tx` (tx.py) is a transaction's handle; one module per aggregate (cases,
+participants, items, ...) holds that aggregate's statements and returns typed records;
+`sealed.py` declares the encrypted columns and seals/opens them.
+"""
 
-__all__ = ["Connection", "Database", "Row", "StorageUnavailable", "fetch_all"]
+from relay.storage.errors import Duplicate, StorageUnavailable, TransactionClosed
+from relay.storage.store import Store
+from relay.storage.tx import Tx
+
+__all__ = ["Duplicate", "StorageUnavailable", "Store", "TransactionClosed", "Tx"]
