@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export RELAY_DB ?= relay.db
 export RELAY_KEYS ?= keys
 
-.PHONY: run test test-all lint format bench install clean
+.PHONY: run test test-postgres lint format bench install clean
 
 $(BIN)/relay: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,14 +26,21 @@ run: install
 	fi
 	$(BIN)/relay serve
 
-## make test: lint, then the suite on both cores, then the browser tests (they skip cleanly
-## when Debian's chromium is missing). Long fuzzing: $(BIN)/pytest -m slow
+## make test: lint; the suite on SQLite, then the same suite on a throwaway PostgreSQL cluster
+## (scripts/with-postgres; skipped, saying so, when Debian's postgresql is not installed);
+## then the browser tests (they skip cleanly when Debian's chromium is missing).
+## Long fuzzing: $(BIN)/pytest -m slow
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 -m "not browser and not slow"
+	scripts/with-postgres $(BIN)/pytest -q -n 2 -m "not browser and not slow"
 	$(BIN)/pytest -q -m browser
+
+## make test-postgres: only the PostgreSQL run of the suite
+test-postgres: install
+	scripts/with-postgres $(BIN)/pytest -q -n 2 -m "not browser and not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,7 +1,13 @@
 """Envelope encryption: the only module that touches key material.
 
-Each case has a random 256-bit data key. The database stores it wrapped (AES-GCM) by a master
-key that lives in keys/, never in the database. Every field is encrypted under its case's data
+Each case has a random 256-bit data key. The database stores it wrapped twice (AES-GCM): inside,
+by the case's own shred key, a file in keys/cases/; outside, by a master key in keys/. Neither
+key is ever in the database. Destroying a case's data (crypto-shredding) deletes its shred key:
+every copy of the wrapped data key that any database, dead row version, WAL segment or backup
+still holds is then unopenable with everything left, without relying on the database to forget
+(PostgreSQL keeps old row versions until VACUUM, and its WAL and base backups longer still).
+Keys wrapped before shred keys existed (format w1: master key only) still open, and are
+re-wrapped in the new format by `relay keys rotate`. Every field is encrypted under its case's data
 key with associated data naming the case, table, row and field, so a ciphertext copied to
 another row or case fails to decrypt instead of silently showing the wrong letter.
 """
@@ -25,7 +31,10 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 _MASTER = re.compile(r"^master-(\d{4})\.key$")
 AUDIT_KEY_FILE = "audit.key"
-_WRAP_VERSION = b"w1"
+_WRAP_V1 = b"w1"  # master key only (before per-case shred keys)
+_WRAP_VERSION = b"w2"  # shred key inside, master key outside
+CASES_DIR = "cases"
+_CASE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class KeyProblem(RuntimeError):
@@ -146,18 +155,74 @@ class KeyStore:
         self._masters[new_id] = key
         return new_id
 
+    # -- per-case shred keys -------------------------------------------------------------
+    def _case_key_path(self, case_id: str) -> Path:
+        if not _CASE_ID.match(case_id):
+            raise KeyProblem(f"not a case id: {case_id!r}")
+        return self.directory / CASES_DIR / f"{case_id}.key"
+
+    def _case_key(self, case_id: str, *, create: bool) -> bytes:
+        path = self._case_key_path(case_id)
+        if create and not path.exists():
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            # Written aside, then linked into place: a reader never sees a half-written key,
+            # and if another process made it first, theirs is kept.
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+            _write_secret(temporary, secrets.token_bytes(KEY_BYTES))
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            finally:
+                temporary.unlink()
+        try:
+            return _read_secret(path)
+        except KeyProblem as exc:
+            if not path.exists():
+                raise DecryptionFailed(
+                    f"the shred key of case {case_id} has been destroyed"
+                ) from exc
+            raise
+
+    def destroy_case_key(self, case_id: str) -> bool:
+        """Crypto-shred: overwrite and delete the case's shred key; whether there was one."""
+        path = self._case_key_path(case_id)
+        try:
+            fd = os.open(path, os.O_WRONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            os.write(fd, bytes(KEY_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        path.unlink()
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return True
+
+    # -- wrapping -------------------------------------------------------------------------
     def wrap(self, case_id: str, data_key: bytes) -> bytes:
+        """The data key sealed by the case's shred key (made on first use), then a master key."""
         self._load_new_masters()
         key_id = self.current_id
+        aad = _wrap_aad(case_id)
+        inner_nonce = secrets.token_bytes(NONCE_BYTES)
+        inner = inner_nonce + AESGCM(self._case_key(case_id, create=True)).encrypt(
+            inner_nonce, data_key, aad
+        )
         nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = AESGCM(self._masters[key_id]).encrypt(nonce, data_key, _wrap_aad(case_id))
+        sealed = AESGCM(self._masters[key_id]).encrypt(nonce, inner, aad)
         return _WRAP_VERSION + key_id.to_bytes(4, "big") + nonce + sealed
 
     def wrapped_with(self, blob: bytes) -> int:
         return int.from_bytes(blob[2:6], "big")
 
     def unwrap(self, case_id: str, blob: bytes) -> bytes:
-        if blob[:2] != _WRAP_VERSION:
+        if blob[:2] not in (_WRAP_V1, _WRAP_VERSION):
             raise DecryptionFailed("unknown data-key format")
         key_id = self.wrapped_with(blob)
         if key_id not in self._masters:
@@ -166,8 +231,13 @@ class KeyStore:
         if master is None:
             raise KeyProblem(f"master key {key_id:04d} is needed but not in {self.directory}")
         nonce, sealed = blob[6 : 6 + NONCE_BYTES], blob[6 + NONCE_BYTES :]
+        aad = _wrap_aad(case_id)
         try:
-            return AESGCM(master).decrypt(nonce, sealed, _wrap_aad(case_id))
+            opened = AESGCM(master).decrypt(nonce, sealed, aad)
+            if blob[:2] == _WRAP_V1:
+                return opened
+            case_key = self._case_key(case_id, create=False)
+            return AESGCM(case_key).decrypt(opened[:NONCE_BYTES], opened[NONCE_BYTES:], aad)
         except InvalidTag as exc:
             raise DecryptionFailed(f"data key of case {case_id} does not open") from exc
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from relay.config import Config
 from relay.crypto import KeyStore
 from relay.domain.sessions import add_practitioner
 from relay.keys import RELAY
+from tests.backends import fresh_database
 
 PASSWORD = "correct horse battery"
 PASSPHRASE = "a long quiet river"
@@ -56,9 +58,17 @@ def keys_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def config(tmp_path: Path, keys_dir: Path, clock: FrozenClock) -> Config:
+def database_url() -> Iterator[str | None]:
+    """None on SQLite; on PostgreSQL (RELAY_TEST_DATABASE_URL), a fresh database's URL."""
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture
+def config(tmp_path: Path, keys_dir: Path, clock: FrozenClock, database_url: str | None) -> Config:
     return Config(
         db_path=tmp_path / "relay.db",
+        database_url=database_url,
         keys_dir=keys_dir,
         argon2_time_cost=1,
         argon2_memory_kib=1024,

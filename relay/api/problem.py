@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -30,7 +29,6 @@ _TITLES = {
     500: "Internal error",
     503: "Service unavailable",
 }
-_UNAVAILABLE = ("readonly", "read-only", "disk is full", "disk i/o", "locked")
 
 
 def problem(status: int, detail: str, *, title: str | None = None, **extra: object) -> web.Response:
@@ -67,30 +65,12 @@ def from_http(exc: web.HTTPException) -> web.Response:
     return response
 
 
-def _unavailable(exc: BaseException | None) -> BaseException | None:
-    """The storage failure in `exc` or behind it. On a full disk SQLite rolls the transaction
-    back by itself, so the ROLLBACK that follows fails ("no transaction is active") and the
-    disk error is only that exception's __context__."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        message = str(exc).lower()
-        if isinstance(exc, StorageUnavailable) or (
-            isinstance(exc, sqlite3.OperationalError) and any(m in message for m in _UNAVAILABLE)
-        ):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def storage_failure(exc: Exception) -> web.Response | None:
-    cause = _unavailable(exc)
-    if cause is not None:
-        log.error("storage unavailable: %s", cause)
-        response = problem(503, "relay cannot save anything right now. Try again shortly.")
-        response.headers["Retry-After"] = "30"
-        return response
-    return None
+def storage_failure(exc: StorageUnavailable) -> web.Response:
+    """The database is down, full or read-only (storage says so; no driver message is read)."""
+    log.error("storage unavailable: %s", exc)
+    response = problem(503, "relay cannot save anything right now. Try again shortly.")
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 @web.middleware
@@ -104,12 +84,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         return from_http(exc)
-    except (StorageUnavailable, sqlite3.OperationalError) as exc:
-        response = storage_failure(exc)
-        if response is None:
-            log.exception("unexpected database error on %s %s", request.method, request.path)
-            return problem(500, "Something went wrong on our side. Nothing was changed.")
-        return response
+    except StorageUnavailable as exc:
+        return storage_failure(exc)
     except ScanFailed:
         log.exception("a scan failed on %s %s", request.method, request.path)
         return problem(503, "Your letter could not be checked just now. Please send it again.")

@@ -9,9 +9,17 @@ from aiohttp import web
 from moderation.redaction import DEFAULT_REPLACEMENT, Span
 from relay.api.auth import actor
 from relay.api.validation import F, body, check, choice, query
-from relay.audit import AuditLog
-from relay.domain import cases, delivery, gates, items, participants, sessions, views
-from relay.domain.access import case_row, staff_only
+from relay.domain import (
+    cases,
+    dashboard,
+    delivery,
+    gates,
+    items,
+    participants,
+    sessions,
+    views,
+)
+from relay.domain.access import staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Invalid
 from relay.domain.hub import Relay
@@ -316,9 +324,7 @@ async def claim(request: web.Request) -> web.Response:
 
 
 async def case_audit(request: web.Request) -> web.Response:
-    relay = request.app[RELAY]
-    who = actor(request)
-    staff_only(who)
-    await case_row(relay.db.reader, who, request.match_info["id"])
-    events = await AuditLog.events(relay.db.reader, case_id=request.match_info["id"])
+    events = await dashboard.case_audit(
+        request.app[RELAY], actor(request), request.match_info["id"]
+    )
     return _json({"events": [event.as_json() for event in events]})

@@ -9,8 +9,9 @@ Who may read: practitioners with access to the case (every read audited, DPA 201
 author's side, as for the item's text; the recipient's side only once the item is delivered
 and opened. Halted items are never delivered, so their files never reach the recipient.
 
-Files are cleaned (type from content, re-encoded without metadata) before anything is stored;
-only the cleaned bytes are kept, encrypted under the case's data key.
+Files are cleaned (type from content, re-encoded without metadata) before anything is stored,
+and before the write transaction starts (cleaning is slow CPU work); only the cleaned bytes
+are kept, encrypted under the case's data key (by relay/storage/attachments.py).
 """
 
 from __future__ import annotations
@@ -22,11 +23,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from relay.attachments import AttachmentRejected, CleanedAttachment, clean_attachment
-from relay.domain.access import TERMINAL, case_row, item_for_party, item_for_staff
+from relay.domain import items as item_cases
+from relay.domain.access import case_for, item_for_party, item_for_staff, party_only
 from relay.domain.actors import Actor, Staff
 from relay.domain.errors import Conflict, Invalid, NotFound, TooLarge
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import Connection, Row, fetch_all
+from relay.storage import attachments as stored
+from relay.storage import items
+from relay.storage.attachments import Attachment
+from relay.storage.items import Item
+from relay.storage.tx import Tx
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_ITEM = 10
@@ -35,11 +41,6 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 # Cleaning decodes whole images (up to 40 megapixels, ~120 MB of pixels): a small pool keeps it
 # off the event loop and bounds how many run at once.
 _CLEANERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relay-attachment")
-_LISTING_CHUNK = 500
-
-
-async def _fetch(conn: Connection, sql: str, args: Sequence[object]) -> list[Row]:
-    return list(await fetch_all(conn, sql, args))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,23 +59,22 @@ def too_large() -> TooLarge:
     )
 
 
-async def _writable_item(conn: Connection, actor: Actor, item_id: str) -> Row:
+def writable_item(tx: Tx, actor: Actor, item_id: str) -> Item:
     """The item, if `actor` may add or remove its attachments now; 404/409 otherwise."""
     if isinstance(actor, Staff):
-        item = await item_for_staff(conn, actor, item_id)
-        if item["entered_by"] is None:
+        item = item_for_staff(tx, actor, item_id)
+        if item.entered_by is None:
             raise Conflict(
                 "Practitioners attach scans only to paper letters they entered; the author of "
                 "this item attaches their own files."
             )
     else:
-        item, relation = await item_for_party(conn, actor, item_id)
-        if relation != "sent" or item["author_id"] != actor.id or item["entered_by"] is not None:
+        item, relation = item_for_party(tx, actor, item_id)
+        if relation != "sent" or item.author_id != actor.id or item.entered_by is not None:
             raise NotFound()
-    case = await case_row(conn, actor, item["case_id"])
-    if case["status"] in TERMINAL:
+    if case_for(tx, actor, item.case_id).ended:
         raise Conflict("This process has ended; nothing more can be sent.")
-    if item["state"] not in EDITABLE:
+    if item.state not in EDITABLE:
         raise Conflict(
             "Files can be added or removed only before the letter is decided, or after it was "
             "returned for changes."
@@ -82,7 +82,11 @@ async def _writable_item(conn: Connection, actor: Actor, item_id: str) -> Row:
     return item
 
 
-async def _clean(data: bytes) -> CleanedAttachment:
+_writable_item = writable_item  # the name relay/domain/dashboard.py knows it by
+
+
+async def clean(data: bytes) -> CleanedAttachment:
+    """The file cleaned in the cleaners' pool (never inside a transaction); 413/422 if refused."""
     if len(data) > MAX_BYTES:
         raise too_large()
     loop = asyncio.get_running_loop()
@@ -93,151 +97,166 @@ async def _clean(data: bytes) -> CleanedAttachment:
         raise Invalid(str(exc), field="file") from exc
 
 
-async def _raise_version(relay: Relay, conn: Connection, item: Row) -> int:
-    version = int(item["version"]) + 1
-    await conn.execute(
-        "UPDATE items SET version = ?, updated_at = ? WHERE id = ?",
-        (version, stamp(relay.now()), item["id"]),
-    )
+def _raise_version(relay: Relay, tx: Tx, item: Item) -> int:
+    version = item.version + 1
+    items.update(tx, item, {"version": version, "updated_at": stamp(relay.now())})
     return version
+
+
+def attach_cleaned(
+    relay: Relay, tx: Tx, actor: Actor, item_id: str, cleaned: CleanedAttachment
+) -> dict[str, object]:
+    """Store an already cleaned file on the item, in the caller's write transaction; its
+    listing entry and the item's new version."""
+    item = writable_item(tx, actor, item_id)
+    count, last = stored.count_and_last(tx, item_id)
+    if count >= MAX_PER_ITEM:
+        raise Conflict(f"A letter can have at most {MAX_PER_ITEM} files attached.")
+    attachment = Attachment(
+        id=new_id("att"),
+        item_id=item_id,
+        case_id=item.case_id,
+        n=last + 1,
+        media_type=cleaned.media_type,
+        size=len(cleaned.data),
+    )
+    now = relay.now()
+    stored.insert(tx, attachment, cleaned.data, added_by=actor.label, created_at=stamp(now))
+    version = _raise_version(relay, tx, item)
+    relay.audit.append(
+        tx,
+        at=now,
+        actor=actor.label,
+        action="attachment.added",
+        case_id=item.case_id,
+        subject=item_id,
+        attachment=attachment.id,
+        n=attachment.n,
+        version=version,
+    )
+    return {
+        "item_id": item_id,
+        "n": attachment.n,
+        "media_type": attachment.media_type,
+        "size": attachment.size,
+        "version": version,
+    }
 
 
 async def add_attachment(
     relay: Relay, actor: Actor, item_id: str, data: bytes
 ) -> dict[str, object]:
     """Clean and store one file on the item; returns its listing entry and the new version."""
-    await _writable_item(relay.db.reader, actor, item_id)  # refuse before the CPU work
-    cleaned = await _clean(data)
-    async with relay.db.write() as conn:
-        item = await _writable_item(conn, actor, item_id)
-        rows = await _fetch(
-            conn,
-            "SELECT COUNT(*), COALESCE(MAX(n), 0) FROM attachments WHERE item_id = ?",
-            (item_id,),
-        )
-        count, last = rows[0]
-        if count >= MAX_PER_ITEM:
-            raise Conflict(f"A letter can have at most {MAX_PER_ITEM} files attached.")
-        n = int(last) + 1
-        attachment_id = new_id("att")
-        cipher = await relay.cipher(conn, item["case_id"])
-        now = relay.now()
-        await conn.execute(
-            "INSERT INTO attachments (id, item_id, case_id, n, media_type, size, data, added_by, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                attachment_id,
-                item_id,
-                item["case_id"],
-                n,
-                cleaned.media_type,
-                len(cleaned.data),
-                cipher.seal_bytes("attachments", attachment_id, "data", cleaned.data),
-                actor.label,
-                stamp(now),
-            ),
-        )
-        version = await _raise_version(relay, conn, item)
-        await relay.audit.append(
-            conn,
-            at=now,
-            actor=actor.label,
-            action="attachment.added",
-            case_id=item["case_id"],
-            subject=item_id,
-            attachment=attachment_id,
-            n=n,
-            version=version,
-        )
-    return {
-        "item_id": item_id,
-        "n": n,
-        "media_type": cleaned.media_type,
-        "size": len(cleaned.data),
-        "version": version,
-    }
+    await relay.store.read(lambda tx: writable_item(tx, actor, item_id))  # before the CPU work
+    cleaned = await clean(data)
+    return await relay.store.write(lambda tx: attach_cleaned(relay, tx, actor, item_id, cleaned))
+
+
+def _own_sent_item(tx: Tx, actor: Actor, item_id: str) -> None:
+    """404 unless the item is one the participant wrote (as both revising and attaching ask)."""
+    party = party_only(actor)
+    item, relation = item_for_party(tx, party, item_id)
+    if relation != "sent" or item.author_id != party.id:
+        raise NotFound()
+
+
+async def revise_with_attachment(
+    relay: Relay, actor: Actor, item_id: str, body: str, data: bytes
+) -> dict[str, object]:
+    """Revise a returned letter and attach a file to it in ONE write transaction: a
+    practitioner never sees the revised text without its file, and a file that cannot be
+    attached (refused, or one too many) leaves the letter unrevised.
+
+    The file is cleaned first, outside the transaction. Returns the revision's answer with the
+    item's final version and the file's listing entry under `attachment`.
+    """
+    party = party_only(actor)
+    if not body.strip():
+        raise Invalid("The letter is empty.", field="body")
+    await relay.store.read(lambda tx: _own_sent_item(tx, party, item_id))  # before the CPU work
+    cleaned = await clean(data)
+    added: dict[str, object] = {}
+
+    def attach(tx: Tx) -> None:
+        added.update(attach_cleaned(relay, tx, party, item_id, cleaned))
+
+    revised = await item_cases.revise_item(relay, party, item_id, body, also=attach)
+    return {**revised, "version": added["version"], "attachment": added}
 
 
 async def remove_attachment(relay: Relay, actor: Actor, item_id: str, n: int) -> dict[str, object]:
     """Take a file off an item that is still editable (e.g. after a practitioner returned it)."""
-    async with relay.db.write() as conn:
-        item = await _writable_item(conn, actor, item_id)
-        rows = await _fetch(
-            conn, "SELECT id FROM attachments WHERE item_id = ? AND n = ?", (item_id, n)
-        )
-        if not rows:
+
+    def remove(tx: Tx) -> dict[str, object]:
+        item = writable_item(tx, actor, item_id)
+        attachment = stored.find(tx, item_id, n)
+        if attachment is None:
             raise NotFound()
-        # secure_delete (see storage/db.py) overwrites the freed pages.
-        await conn.execute("DELETE FROM attachments WHERE id = ?", (rows[0][0],))
-        version = await _raise_version(relay, conn, item)
-        await relay.audit.append(
-            conn,
+        stored.delete(tx, attachment.id)
+        version = _raise_version(relay, tx, item)
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=actor.label,
             action="attachment.removed",
-            case_id=item["case_id"],
+            case_id=item.case_id,
             subject=item_id,
-            attachment=rows[0][0],
+            attachment=attachment.id,
             n=n,
             version=version,
         )
-    return {"item_id": item_id, "n": n, "version": version}
+        return {"item_id": item_id, "n": n, "version": version}
+
+    return await relay.store.write(remove)
+
+
+def _readable_item(tx: Tx, actor: Actor, item_id: str) -> Item:
+    if isinstance(actor, Staff):
+        return item_for_staff(tx, actor, item_id)
+    item, relation = item_for_party(tx, actor, item_id)
+    if relation == "received" and item.recipient_state != "opened":
+        if item.recipient_state == "declined":
+            raise Conflict("You chose not to receive this letter.")
+        raise Conflict("Open the letter first to see the files attached to it.")
+    return item
 
 
 async def read_attachment(relay: Relay, actor: Actor, item_id: str, n: int) -> AttachmentFile:
     """One file, opened, for someone who may see it; every read is audited (ids only)."""
-    async with relay.db.write() as conn:
-        if isinstance(actor, Staff):
-            item = await item_for_staff(conn, actor, item_id)
-        else:
-            item, relation = await item_for_party(conn, actor, item_id)
-            if relation == "received" and item["recipient_state"] != "opened":
-                if item["recipient_state"] == "declined":
-                    raise Conflict("You chose not to receive this letter.")
-                raise Conflict("Open the letter first to see the files attached to it.")
-        cipher = await relay.cipher(conn, item["case_id"])  # 409 once shredded
-        rows = await _fetch(
-            conn,
-            "SELECT id, media_type, data FROM attachments WHERE item_id = ? AND n = ?",
-            (item_id, n),
-        )
-        if not rows:
+
+    def read(tx: Tx) -> AttachmentFile:
+        item = _readable_item(tx, actor, item_id)
+        found = stored.opened(tx, item.case_id, item_id, n)  # 409 once shredded
+        if found is None:
             raise NotFound()
-        attachment_id, media_type, blob = rows[0]
-        data = cipher.open_bytes("attachments", attachment_id, "data", blob)
-        await relay.audit.append(
-            conn,
+        attachment, data = found
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=actor.label,
             action="attachment.read",
-            case_id=item["case_id"],
+            case_id=item.case_id,
             subject=item_id,
-            attachment=attachment_id,
+            attachment=attachment.id,
             n=n,
         )
-    return AttachmentFile(data, media_type, f"attachment-{n}.{EXTENSIONS[media_type]}")
+        media_type = attachment.media_type
+        return AttachmentFile(data, media_type, f"attachment-{n}.{EXTENSIONS[media_type]}")
+
+    return await relay.store.write(read)
 
 
-async def listings(conn: Connection, item_ids: Iterable[str]) -> dict[str, list[dict[str, object]]]:
+def listings(tx: Tx, item_ids: Iterable[str]) -> dict[str, list[dict[str, object]]]:
     """`{item id: [{n, media_type, size}, ...]}` for the given items (no content is opened)."""
-    ids = list(dict.fromkeys(item_ids))
-    found: dict[str, list[dict[str, object]]] = {}
-    for start in range(0, len(ids), _LISTING_CHUNK):
-        chunk = ids[start : start + _LISTING_CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        rows = await _fetch(
-            conn,
-            "SELECT item_id, n, media_type, size FROM attachments "  # noqa: S608 - only marks
-            f"WHERE item_id IN ({marks}) ORDER BY item_id, n",
-            chunk,
-        )
-        for item_id, n, media_type, size in rows:
-            found.setdefault(item_id, []).append({"n": n, "media_type": media_type, "size": size})
-    return found
+    found = stored.listings(tx, list(item_ids))
+    return {
+        item_id: [{"n": f.n, "media_type": f.media_type, "size": f.size} for f in files]
+        for item_id, files in found.items()
+    }
 
 
-async def add_listings(
-    conn: Connection,
+def add_listings(
+    tx: Tx,
     views: Sequence[MutableMapping[str, object]],
     *,
     only_opened: bool = False,
@@ -248,6 +267,6 @@ async def add_listings(
     like its text.
     """
     shown = [v for v in views if not only_opened or v.get("state") == "opened"]
-    found = await listings(conn, (str(v["id"]) for v in shown))
+    found = listings(tx, (str(v["id"]) for v in shown))
     for view in shown:
         view["attachments"] = found.get(str(view["id"]), [])

@@ -6,19 +6,21 @@ contact details (the venue and notes are checked against the case's vault before
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from moderation import find_contact_details
 from relay.domain import gates
-from relay.domain.access import TERMINAL, case_row, staff_only
-from relay.domain.actors import Actor
+from relay.domain.access import case_for, staff_only
+from relay.domain.actors import Actor, Staff
 from relay.domain.errors import Conflict, Invalid
 from relay.domain.hub import Relay, stamp
 from relay.domain.participants import vault_values
-from relay.storage import fetch_all
+from relay.storage import meetings, participants
+from relay.storage.meetings import MeetingRecord
+from relay.storage.tx import Tx
 
 STEPS = (
     "first_meeting",
@@ -59,21 +61,19 @@ async def record_meet_consent(
     relay: Relay, actor: Actor, case_id: str, participant_id: str, given: bool
 ) -> None:
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        await gates.open_principal(
-            conn,
+
+    def work(tx: Tx) -> None:
+        gates.open_principal(
+            tx,
             staff,
             case_id,
             participant_id,
             "Consent to meet is recorded for the two principal participants.",
         )
         now = relay.now()
-        await conn.execute(
-            "UPDATE participants SET meet_consent = ?, meet_consent_at = ? WHERE id = ?",
-            (int(given), stamp(now), participant_id),
-        )
-        await relay.audit.append(
-            conn,
+        meetings.set_meet_consent(tx, participant_id, given, stamp(now))
+        relay.audit.append(
+            tx,
             at=now,
             actor=staff.label,
             action="conference.consent",
@@ -82,63 +82,92 @@ async def record_meet_consent(
             given=given,
         )
 
+    await relay.store.write(work)
+
+
+@dataclass(frozen=True, slots=True)
+class _VaultCheck:
+    known: list[str]  # the vault the venue and notes were checked against
+    field: str | None  # the first of them that holds a contact detail, if any
+
+
+class _VaultChanged(Exception):
+    """The case's contact details changed between the check and the write: check again."""
+
+
+def _check_vault(meeting: Meeting, known: list[str]) -> _VaultCheck:
+    for field, text in (("venue", meeting.venue), ("notes", meeting.notes)):
+        if contains_vault_value(text, known):
+            return _VaultCheck(known, field)
+    return _VaultCheck(known, None)
+
+
+def _check_people(tx: Tx, case_id: str, meeting: Meeting) -> None:
+    people = {p.id: p for p in participants.of_case(tx, case_id)}
+    unknown = [pid for pid in meeting.attendees if pid not in people]
+    if unknown:
+        raise Invalid("Attendees must be participants of this case.", attendees=unknown)
+    principals = [p for p in people.values() if p.role != "supporter"]
+    if len(principals) < 2 or any(p.meet_consent != 1 for p in principals):
+        raise Conflict("Both principal participants must consent to meet first.")
+    usernames = meetings.active_practitioners(tx)
+    if any(name not in usernames for name in meeting.practitioners):
+        raise Invalid("Every practitioner attending must have a relay account.")
+
+
+def _save(
+    relay: Relay, staff: Staff, case_id: str, meeting: Meeting, check: _VaultCheck, tx: Tx
+) -> None:
+    case = case_for(tx, staff, case_id)
+    if case.ended:
+        raise Conflict(f"The case is {case.status}; no meeting can be arranged.")
+    _check_people(tx, case_id, meeting)
+    if vault_values(tx, case_id) != check.known:
+        raise _VaultChanged()
+    if check.field is not None:
+        raise Invalid(
+            f"The {check.field} holds a participant's contact details. A meeting takes place "
+            "at a venue the hub chooses, never at a participant's address.",
+            field=check.field,
+        )
+    now = relay.now()
+    record = MeetingRecord(
+        starts_at=meeting.starts_at.isoformat(timespec="minutes"),
+        venue=meeting.venue,
+        attendees=list(meeting.attendees),
+        practitioners=list(meeting.practitioners),
+        notes=meeting.notes,
+    )
+    meetings.save(tx, case_id, record, updated_by=staff.id, updated_at=stamp(now))
+    relay.audit.append(
+        tx,
+        at=now,
+        actor=staff.label,
+        action="conference.meeting",
+        case_id=case_id,
+        subject=case_id,
+        attendees=len(meeting.attendees),
+    )
+
 
 async def save_meeting(relay: Relay, actor: Actor, case_id: str, meeting: Meeting) -> None:
+    """Save the case's meeting. The venue and notes are checked against the vault before the
+    write (a scan never runs inside a transaction); the write checks that the vault is still
+    the one checked against, and the check is done again if not."""
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        case = await case_row(conn, staff, case_id)
-        if case["status"] in TERMINAL:
-            raise Conflict(f"The case is {case['status']}; no meeting can be arranged.")
-        people = await fetch_all(
-            conn, "SELECT id, role, meet_consent FROM participants WHERE case_id = ?", (case_id,)
-        )
-        known = {row["id"]: row for row in people}
-        unknown = [pid for pid in meeting.attendees if pid not in known]
-        if unknown:
-            raise Invalid("Attendees must be participants of this case.", attendees=unknown)
-        principals = [row for row in people if row["role"] != "supporter"]
-        if len(principals) < 2 or any(row["meet_consent"] != 1 for row in principals):
-            raise Conflict("Both principal participants must consent to meet first.")
-        staff_rows = await fetch_all(conn, "SELECT username FROM practitioners WHERE active = 1")
-        usernames = {row[0] for row in staff_rows}
-        if any(name not in usernames for name in meeting.practitioners):
-            raise Invalid("Every practitioner attending must have a relay account.")
-        vault = await vault_values(relay, conn, case_id)
-        for field, text in (("venue", meeting.venue), ("notes", meeting.notes)):
-            if contains_vault_value(text, vault):
-                raise Invalid(
-                    f"The {field} holds a participant's contact details. A meeting takes place "
-                    "at a venue the hub chooses, never at a participant's address.",
-                    field=field,
-                )
-        cipher = await relay.cipher(conn, case_id)
-        now = relay.now()
-        await conn.execute(
-            "INSERT INTO meetings VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE "
-            "SET starts_at = excluded.starts_at, venue = excluded.venue, "
-            "attendees = excluded.attendees, practitioners = excluded.practitioners, "
-            "notes = excluded.notes, updated_by = excluded.updated_by, "
-            "updated_at = excluded.updated_at",
-            (
-                case_id,
-                meeting.starts_at.isoformat(timespec="minutes"),
-                cipher.seal("meetings", case_id, "venue", meeting.venue),
-                json.dumps(list(meeting.attendees)),
-                json.dumps(list(meeting.practitioners)),
-                cipher.seal("meetings", case_id, "notes", meeting.notes),
-                staff.id,
-                stamp(now),
-            ),
-        )
-        await relay.audit.append(
-            conn,
-            at=now,
-            actor=staff.label,
-            action="conference.meeting",
-            case_id=case_id,
-            subject=case_id,
-            attendees=len(meeting.attendees),
-        )
+
+    def vault(tx: Tx) -> list[str]:
+        case_for(tx, staff, case_id)
+        return vault_values(tx, case_id)
+
+    for _ in range(3):
+        check = _check_vault(meeting, await relay.store.read(vault))
+        try:
+            await relay.store.write(functools.partial(_save, relay, staff, case_id, meeting, check))
+        except _VaultChanged:
+            continue
+        return
+    raise Conflict("The case's contact details keep changing; try again in a moment.")
 
 
 async def mark_step(
@@ -147,15 +176,20 @@ async def mark_step(
     staff = staff_only(actor)
     if step not in STEPS:
         raise Invalid(f"step must be one of: {', '.join(STEPS)}.", field="step")
-    async with relay.db.write() as conn:
-        await case_row(conn, staff, case_id)
-        await gates.participant(conn, case_id, participant_id)
-        await conn.execute(
-            "INSERT OR REPLACE INTO preparation VALUES (?, ?, ?, ?, ?)",
-            (participant_id, case_id, step, done_on, staff.id),
+
+    def work(tx: Tx) -> None:
+        case_for(tx, staff, case_id)
+        gates.participant(tx, case_id, participant_id)
+        meetings.mark_step(
+            tx,
+            participant_id=participant_id,
+            case_id=case_id,
+            step=step,
+            done_on=done_on,
+            recorded_by=staff.id,
         )
-        await relay.audit.append(
-            conn,
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=staff.label,
             action="conference.preparation",
@@ -164,48 +198,41 @@ async def mark_step(
             step=step,
         )
 
+    await relay.store.write(work)
 
-async def conference(relay: Relay, actor: Actor, case_id: str) -> dict[str, object]:
-    """Everything about the conference preparation of a case, for practitioners."""
-    staff = staff_only(actor)
-    conn = relay.db.reader
-    await case_row(conn, staff, case_id)
-    people = await fetch_all(
-        conn,
-        "SELECT id, role, alias, meet_consent FROM participants WHERE case_id = ? "
-        "ORDER BY created_at",
-        (case_id,),
-    )
-    steps = await fetch_all(
-        conn, "SELECT participant_id, step, done_on FROM preparation WHERE case_id = ?", (case_id,)
-    )
-    done: dict[str, dict[str, str]] = {}
-    for pid, step, done_on in steps:
-        done.setdefault(pid, {})[step] = done_on
-    meeting_rows = await fetch_all(conn, "SELECT * FROM meetings WHERE case_id = ?", (case_id,))
+
+def _view(tx: Tx, staff: Staff, case_id: str) -> dict[str, object]:
+    case_for(tx, staff, case_id)
+    people = participants.of_case(tx, case_id)
+    done = meetings.preparation(tx, case_id)
+    record = meetings.get(tx, case_id)
     meeting = None
-    if meeting_rows:
-        row = meeting_rows[0]
-        cipher = await relay.cipher(conn, case_id)
+    if record is not None:
         meeting = {
-            "starts_at": row["starts_at"],
-            "venue": cipher.open("meetings", case_id, "venue", row["venue"]),
-            "attendees": json.loads(row["attendees"]),
-            "practitioners": json.loads(row["practitioners"]),
-            "notes": cipher.open("meetings", case_id, "notes", row["notes"]),
+            "starts_at": record.starts_at,
+            "venue": record.venue,
+            "attendees": record.attendees,
+            "practitioners": record.practitioners,
+            "notes": record.notes,
         }
     return {
         "participants": [
             {
-                "id": p["id"],
-                "role": p["role"],
-                "alias": p["alias"],
-                "meet_consent": None if p["meet_consent"] is None else bool(p["meet_consent"]),
+                "id": p.id,
+                "role": p.role,
+                "alias": p.alias,
+                "meet_consent": None if p.meet_consent is None else bool(p.meet_consent),
                 "preparation": [
-                    {"step": step, "done_on": done.get(p["id"], {}).get(step)} for step in STEPS
+                    {"step": step, "done_on": done.get(p.id, {}).get(step)} for step in STEPS
                 ],
             }
             for p in people
         ],
         "meeting": meeting,
     }
+
+
+async def conference(relay: Relay, actor: Actor, case_id: str) -> dict[str, object]:
+    """Everything about the conference preparation of a case, for practitioners."""
+    staff = staff_only(actor)
+    return await relay.store.read(lambda tx: _view(tx, staff, case_id))

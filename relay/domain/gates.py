@@ -5,12 +5,15 @@ All are required to activate a case; an `unsafe` assessment pauses an active cas
 
 from __future__ import annotations
 
-from relay.domain import cases
-from relay.domain.access import case_row, staff_only
+from relay.domain.access import case_for, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, NotFound
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import Connection, Row, fetch_all
+from relay.domain.lifecycle import ensure_open, set_status
+from relay.storage import assessments, cases, participants
+from relay.storage.cases import Case
+from relay.storage.participants import Participant
+from relay.storage.tx import Tx
 
 GATES = (
     "consent_harmed",
@@ -21,41 +24,32 @@ GATES = (
 )
 
 
-async def gates_held(conn: Connection, case: Row) -> dict[str, bool]:
+def gates_held(tx: Tx, case: Case) -> dict[str, bool]:
     """Which activation gates hold for the case right now."""
     result = dict.fromkeys(GATES, False)
-    result["admission"] = case["admission_at"] is not None
-    principals = await fetch_all(
-        conn,
-        "SELECT p.role, p.consent, (SELECT outcome FROM assessments a "
-        "WHERE a.participant_id = p.id ORDER BY a.assessed_at DESC, a.rowid DESC LIMIT 1) "
-        "FROM participants p "
-        "WHERE p.case_id = ? AND p.role IN ('harmed', 'responsible')",
-        (case["id"],),
-    )
-    for role, consent, outcome in principals:
-        result[f"consent_{role}"] = consent == 1
-        result[f"assessment_{role}"] = outcome == "safe"
+    result["admission"] = case.admission_at is not None
+    for principal in assessments.standings(tx, case.id):
+        result[f"consent_{principal.role}"] = principal.consent == 1
+        result[f"assessment_{principal.role}"] = principal.outcome == "safe"
     return result
 
 
-async def participant(conn: Connection, case_id: str, participant_id: str) -> Row:
-    rows = await fetch_all(
-        conn, "SELECT * FROM participants WHERE id = ? AND case_id = ?", (participant_id, case_id)
-    )
-    if not rows:
+def participant(tx: Tx, case_id: str, participant_id: str) -> Participant:
+    """A participant of this case; NotFound for anyone else."""
+    person = participants.get(tx, participant_id)
+    if person is None or person.case_id != case_id:
         raise NotFound()
-    return rows[0]
+    return person
 
 
-async def open_principal(
-    conn: Connection, staff: Actor, case_id: str, participant_id: str, refusal: str
-) -> tuple[Row, Row]:
+def open_principal(
+    tx: Tx, staff: Actor, case_id: str, participant_id: str, refusal: str
+) -> tuple[Case, Participant]:
     """The open case and one of its two principals, for recording something about them."""
-    case = await case_row(conn, staff, case_id)
-    cases.ensure_open(case)
-    person = await participant(conn, case_id, participant_id)
-    if person["role"] == "supporter":
+    case = case_for(tx, staff, case_id)
+    ensure_open(case)
+    person = participant(tx, case_id, participant_id)
+    if person.role == "supporter":
         raise Conflict(refusal)
     return case, person
 
@@ -64,23 +58,21 @@ async def record_consent(
     relay: Relay, actor: Actor, case_id: str, participant_id: str, given: bool
 ) -> None:
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        case, _ = await open_principal(
-            conn,
+
+    def work(tx: Tx) -> None:
+        case, _ = open_principal(
+            tx,
             staff,
             case_id,
             participant_id,
             "Consent is recorded for the person harmed and the person responsible.",
         )
-        if not given and case["status"] == "active":
+        if not given and case.status == "active":
             raise Conflict("The case is active: to stop it, record a withdrawal instead.")
         now = relay.now()
-        await conn.execute(
-            "UPDATE participants SET consent = ?, consent_at = ? WHERE id = ?",
-            (int(given), stamp(now), participant_id),
-        )
-        await relay.audit.append(
-            conn,
+        participants.set_consent(tx, participant_id, given, stamp(now))
+        relay.audit.append(
+            tx,
             at=now,
             actor=staff.label,
             action="gate.consent",
@@ -89,36 +81,36 @@ async def record_consent(
             given=given,
         )
 
+    await relay.store.write(work)
+
 
 async def record_assessment(
     relay: Relay, actor: Actor, case_id: str, participant_id: str, outcome: str, notes: str
 ) -> dict[str, object]:
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        case, _ = await open_principal(
-            conn,
+
+    def work(tx: Tx) -> dict[str, object]:
+        case, _ = open_principal(
+            tx,
             staff,
             case_id,
             participant_id,
             "Assessments are recorded for the two principal participants.",
         )
-        cipher = await relay.cipher(conn, case_id)
         assessment_id = new_id("asm")
         now = relay.now()
-        await conn.execute(
-            "INSERT INTO assessments VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                assessment_id,
-                case_id,
-                participant_id,
-                outcome,
-                cipher.seal("assessments", assessment_id, "notes", notes),
-                staff.id,
-                stamp(now),
-            ),
+        assessments.insert(
+            tx,
+            assessment_id=assessment_id,
+            case_id=case_id,
+            participant_id=participant_id,
+            outcome=outcome,
+            notes=notes,
+            assessed_by=staff.id,
+            at=stamp(now),
         )
-        await relay.audit.append(
-            conn,
+        relay.audit.append(
+            tx,
             at=now,
             actor=staff.label,
             action="gate.assessment",
@@ -126,31 +118,24 @@ async def record_assessment(
             subject=participant_id,
             outcome=outcome,
         )
-        status = case["status"]
+        status = case.status
         if outcome == "unsafe" and status == "active":
-            await cases.set_status(relay, conn, staff.label, case_id, "paused", reason="unsafe")
+            set_status(relay, tx, staff.label, case_id, "paused", reason="unsafe")
             status = "paused"
-    return {"id": assessment_id, "outcome": outcome, "case_status": status}
+        return {"id": assessment_id, "outcome": outcome, "case_status": status}
+
+    return await relay.store.write(work)
 
 
 async def record_admission(relay: Relay, actor: Actor, case_id: str, notes: str) -> None:
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        case = await case_row(conn, staff, case_id)
-        cases.ensure_open(case)
-        cipher = await relay.cipher(conn, case_id)
+
+    def work(tx: Tx) -> None:
+        ensure_open(case_for(tx, staff, case_id))
         now = relay.now()
-        await conn.execute(
-            "UPDATE cases SET admission_at = ?, admission_notes = ?, updated_at = ? WHERE id = ?",
-            (
-                stamp(now),
-                cipher.seal("cases", case_id, "admission_notes", notes),
-                stamp(now),
-                case_id,
-            ),
-        )
-        await relay.audit.append(
-            conn,
+        cases.record_admission(tx, case_id, notes, stamp(now))
+        relay.audit.append(
+            tx,
             at=now,
             actor=staff.label,
             action="gate.admission",
@@ -158,21 +143,21 @@ async def record_admission(relay: Relay, actor: Actor, case_id: str, notes: str)
             subject=case_id,
         )
 
+    await relay.store.write(work)
+
 
 async def set_supporter_access(
     relay: Relay, actor: Actor, case_id: str, principal_id: str, read: bool
 ) -> None:
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        await case_row(conn, staff, case_id)
-        person = await participant(conn, case_id, principal_id)
-        if person["role"] == "supporter":
+
+    def work(tx: Tx) -> None:
+        case_for(tx, staff, case_id)
+        if participant(tx, case_id, principal_id).role == "supporter":
             raise Conflict("Name the principal participant whose permission this records.")
-        await conn.execute(
-            "UPDATE participants SET supporter_read = ? WHERE id = ?", (int(read), principal_id)
-        )
-        await relay.audit.append(
-            conn,
+        participants.set_supporter_read(tx, principal_id, read)
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=staff.label,
             action="case.supporter_access",
@@ -180,3 +165,5 @@ async def set_supporter_access(
             subject=principal_id,
             read=read,
         )
+
+    await relay.store.write(work)

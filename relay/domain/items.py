@@ -176,7 +176,16 @@ async def write_item(
     return {"id": item_id, "state": "pending", "version": 1}
 
 
-async def revise_item(relay: Relay, actor: Actor, item_id: str, body: str) -> dict[str, object]:
+async def revise_item(
+    relay: Relay,
+    actor: Actor,
+    item_id: str,
+    body: str,
+    *,
+    also: Callable[[Tx], object] | None = None,
+) -> dict[str, object]:
+    """The author revises a letter returned to them. `also`, if given, runs in the same write
+    transaction once the revision is made (e.g. attaching a file), so both land or neither."""
     party = party_only(actor)
     if not body.strip():
         raise Invalid("The letter is empty.", field="body")
@@ -214,6 +223,8 @@ async def revise_item(relay: Relay, actor: Actor, item_id: str, body: str) -> di
             subject=item_id,
             version=version,
         )
+        if also is not None:
+            also(tx)
         return version
 
     version = await _scanned_write(relay, party.case_id, body, revise)

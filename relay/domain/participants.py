@@ -6,11 +6,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from relay.domain.access import TERMINAL, case_row, staff_only
+from relay.domain.access import case_for, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from relay.domain.hub import Relay, new_id, stamp
-from relay.storage import Connection, fetch_all, participants
+from relay.storage import participants
+from relay.storage.participants import Participant
 from relay.storage.tx import Tx
 
 VAULT_FIELDS = ("name", "email", "phone", "address")
@@ -51,44 +52,28 @@ async def add_participant(
     supports: str | None,
 ) -> NewParticipant:
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        case = await case_row(conn, staff, case_id)
-        if case["status"] in TERMINAL:
-            raise Conflict(f"The case is {case['status']}; no one can join it now.")
-        existing = await fetch_all(
-            conn, "SELECT id, role, alias FROM participants WHERE case_id = ?", (case_id,)
-        )
-        if any(row["alias"].casefold() == alias.casefold() for row in existing):
-            raise Conflict("Another participant of this case already has that alias.")
-        if role == "supporter":
-            principals = {row["id"] for row in existing if row["role"] != "supporter"}
-            if supports not in principals:
-                raise Invalid("A supporter must support a principal participant of this case.")
-        else:
-            if supports is not None:
-                raise Invalid("Only a supporter supports someone.")
-            if any(row["role"] == role for row in existing):
-                raise Conflict(f"This case already has a {role} participant.")
-        cipher = await relay.cipher(conn, case_id)
-        participant_id = new_id("par")
-        code = new_invite_code()
+    participant_id = new_id("par")
+    code = new_invite_code()
+
+    def work(tx: Tx) -> None:
+        case = case_for(tx, staff, case_id)
+        if case.ended:
+            raise Conflict(f"The case is {case.status}; no one can join it now.")
+        _check_newcomer(participants.of_case(tx, case_id), role, alias, supports)
         now = relay.now()
-        await conn.execute(
-            "INSERT INTO participants (id, case_id, role, alias, supports, vault, invite_hash, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                participant_id,
-                case_id,
-                role,
-                alias,
-                supports,
-                cipher.seal_json("participants", participant_id, "vault", vault),
-                code_hash(code),
-                stamp(now),
-            ),
+        participants.insert(
+            tx,
+            participant_id=participant_id,
+            case_id=case_id,
+            role=role,
+            alias=alias,
+            supports=supports,
+            vault=vault,
+            invite_hash=code_hash(code),
+            at=stamp(now),
         )
-        await relay.audit.append(
-            conn,
+        relay.audit.append(
+            tx,
             at=now,
             actor=staff.label,
             action="participant.added",
@@ -96,7 +81,26 @@ async def add_participant(
             subject=participant_id,
             role=role,
         )
+
+    await relay.store.write(work)
     return NewParticipant(participant_id, role, alias, code)
+
+
+def _check_newcomer(
+    existing: list[Participant], role: str, alias: str, supports: str | None
+) -> None:
+    """Refuse a participant the case cannot take: a taken alias or role, a stray supporter."""
+    if any(person.alias.casefold() == alias.casefold() for person in existing):
+        raise Conflict("Another participant of this case already has that alias.")
+    if role == "supporter":
+        principals = {person.id for person in existing if person.role != "supporter"}
+        if supports not in principals:
+            raise Invalid("A supporter must support a principal participant of this case.")
+    else:
+        if supports is not None:
+            raise Invalid("Only a supporter supports someone.")
+        if any(person.role == role for person in existing):
+            raise Conflict(f"This case already has a {role} participant.")
 
 
 def vault_values(tx: Tx, case_id: str) -> list[str]:
@@ -114,52 +118,45 @@ async def reveal_contact(
 ) -> dict[str, str]:
     """A practitioner reads a participant's contact details; every reveal is audited."""
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        await case_row(conn, staff, case_id)
-        rows = await fetch_all(
-            conn,
-            "SELECT vault FROM participants WHERE id = ? AND case_id = ?",
-            (participant_id, case_id),
-        )
-        if not rows:
+
+    def work(tx: Tx) -> dict[str, object]:
+        case_for(tx, staff, case_id)
+        vault = participants.contact(tx, case_id, participant_id)
+        if vault is None:
             raise NotFound()
-        cipher = await relay.cipher(conn, case_id)
-        vault = cipher.open_json("participants", participant_id, "vault", rows[0][0])
-        await relay.audit.append(
-            conn,
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=staff.label,
             action="participant.contact_read",
             case_id=case_id,
             subject=participant_id,
         )
-    assert isinstance(vault, dict)
+        return vault
+
+    vault = await relay.store.write(work)
     return {key: str(vault.get(key, "")) for key in VAULT_FIELDS}
 
 
 async def activate_invite(relay: Relay, code: str, passphrase: str) -> tuple[str, str]:
     """Spend an invite code: set the passphrase, return (participant id, login handle)."""
     digest = await relay.passwords.hash(passphrase)
-    async with relay.db.write() as conn:
-        rows = await fetch_all(
-            conn, "SELECT id, case_id FROM participants WHERE invite_hash = ?", (code_hash(code),)
-        )
-        if not rows:
+    login = new_login()
+
+    def work(tx: Tx) -> str:
+        person = participants.by_invite(tx, code_hash(code))
+        if person is None:
             raise Unauthorized("That invite code is not valid or has already been used.")
-        participant_id, case_id = rows[0]
-        login = new_login()
         now = relay.now()
-        await conn.execute(
-            "UPDATE participants SET invite_hash = NULL, login = ?, passphrase_hash = ?, "
-            "activated_at = ? WHERE id = ?",
-            (login, digest, stamp(now), participant_id),
-        )
-        await relay.audit.append(
-            conn,
+        participants.activate(tx, person.id, login=login, passphrase_hash=digest, at=stamp(now))
+        relay.audit.append(
+            tx,
             at=now,
-            actor=f"party:{participant_id}",
+            actor=f"party:{person.id}",
             action="participant.activated",
-            case_id=case_id,
-            subject=participant_id,
+            case_id=person.case_id,
+            subject=person.id,
         )
-    return participant_id, login
+        return person.id
+
+    return await relay.store.write(work), login

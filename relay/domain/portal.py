@@ -6,19 +6,17 @@ import json
 
 from relay.config import DeliveryWindow
 from relay.domain import delivery
-from relay.domain.access import (
-    TERMINAL,
-    item_for_party,
-    party_only,
-    principal_only,
-    supporter_may_read,
-)
+from relay.domain.access import item_for_party, party_only, principal_only, supporter_may_read
 from relay.domain.actors import Actor, Party
 from relay.domain.attachments import add_listings
 from relay.domain.errors import Conflict, Forbidden, NotFound
 from relay.domain.hub import Relay, stamp
 from relay.domain.views import received_view, sent_view
-from relay.storage import Connection, Row, fetch_all
+from relay.storage import cases, inbox, items, participants
+from relay.storage.cases import Case
+from relay.storage.items import Item
+from relay.storage.participants import Participant
+from relay.storage.tx import Tx
 
 
 def visible_status(status: str, withdrawn_by: str | None, party: Party) -> str:
@@ -32,93 +30,85 @@ def visible_status(status: str, withdrawn_by: str | None, party: Party) -> str:
     return "ended"
 
 
-async def _case(conn: Connection, party: Party) -> Row:
-    rows = await fetch_all(conn, "SELECT * FROM cases WHERE id = ?", (party.case_id,))
-    if not rows:
+def _case(tx: Tx, party: Party) -> Case:
+    case = cases.get(tx, party.case_id)
+    if case is None:
         raise NotFound()
-    return rows[0]
+    return case
 
 
-async def _aliases(conn: Connection, case_id: str) -> dict[str, Row]:
-    rows = await fetch_all(
-        conn,
-        "SELECT id, role, alias, supports, read_receipts, window_json FROM participants "
-        "WHERE case_id = ?",
-        (case_id,),
-    )
-    return {row["id"]: row for row in rows}
+def _people(tx: Tx, case_id: str) -> dict[str, Participant]:
+    """The case's participants by id (records without contact details: aliases and roles)."""
+    return {p.id: p for p in participants.of_case(tx, case_id)}
 
 
-async def me(relay: Relay, actor: Actor) -> dict[str, object]:
-    party = party_only(actor)
-    conn = relay.db.reader
-    case = await _case(conn, party)
-    people = await _aliases(conn, party.case_id)
+def _me(tx: Tx, party: Party) -> dict[str, object]:
+    case = _case(tx, party)
+    people = _people(tx, party.case_id)
     other = next(
         (
-            p["alias"]
+            p.alias
             for p in people.values()
-            if p["role"] in ("harmed", "responsible") and p["id"] != party.principal_id
+            if p.role in ("harmed", "responsible") and p.id != party.principal_id
         ),
         None,
     )
     view: dict[str, object] = {
-        "alias": people[party.id]["alias"],
+        "alias": people[party.id].alias,
         "role": party.role,
         "case": {
-            "status": visible_status(case["status"], case["withdrawn_by"], party),
+            "status": visible_status(case.status, case.withdrawn_by, party),
             "other_party_alias": other,
         },
     }
     if party.supports is not None:
-        view["supports_alias"] = people[party.supports]["alias"]
-        view["may_read_received"] = await supporter_may_read(conn, party)
+        view["supports_alias"] = people[party.supports].alias
+        view["may_read_received"] = supporter_may_read(tx, party)
     return view
+
+
+async def me(relay: Relay, actor: Actor) -> dict[str, object]:
+    party = party_only(actor)
+    return await relay.store.read(lambda tx: _me(tx, party))
+
+
+def _my_items(relay: Relay, tx: Tx, party: Party) -> dict[str, list[dict[str, object]]]:
+    people = _people(tx, party.case_id)
+    # A principal sees everything sent from their side; a supporter only what they wrote.
+    sent_items = inbox.sent(tx, party.case_id, party.id, as_author=party.supports is not None)
+    received_items = []
+    if supporter_may_read(tx, party):
+        received_items = inbox.received(tx, party.case_id, party.principal_id)
+    sent = [
+        sent_view(entry, bool(people[entry.item.recipient_id].read_receipts))
+        for entry in sent_items
+    ]
+    received = [
+        received_view(entry, people[entry.item.author_id].alias, relay) for entry in received_items
+    ]
+    add_listings(tx, sent)
+    add_listings(tx, received, only_opened=True)
+    return {"sent": sent, "received": received}
 
 
 async def my_items(relay: Relay, actor: Actor) -> dict[str, list[dict[str, object]]]:
     party = party_only(actor)
-    conn = relay.db.reader
-    cipher = await relay.cipher(conn, party.case_id)
-    people = await _aliases(conn, party.case_id)
-    if party.supports is None:
-        sent_rows = await fetch_all(
-            conn,
-            "SELECT * FROM items WHERE case_id = ? AND sender_id = ? ORDER BY seq",
-            (party.case_id, party.id),
-        )
-    else:
-        sent_rows = await fetch_all(
-            conn,
-            "SELECT * FROM items WHERE case_id = ? AND author_id = ? ORDER BY seq",
-            (party.case_id, party.id),
-        )
-    received_rows = []
-    if await supporter_may_read(conn, party):
-        received_rows = await fetch_all(
-            conn,
-            "SELECT * FROM items WHERE case_id = ? AND recipient_id = ? AND state = 'delivered' "
-            "ORDER BY delivered_at, seq",
-            (party.case_id, party.principal_id),
-        )
-    sent = [
-        sent_view(cipher, row, bool(people[row["recipient_id"]]["read_receipts"]))
-        for row in sent_rows
-    ]
-    received = [
-        received_view(cipher, row, people[row["author_id"]]["alias"], relay)
-        for row in received_rows
-    ]
-    await add_listings(conn, sent)
-    await add_listings(conn, received, only_opened=True)
-    return {"sent": sent, "received": received}
+    return await relay.store.read(lambda tx: _my_items(relay, tx, party))
 
 
-async def _received(relay: Relay, conn: Connection, party: Party, item_id: str) -> Row:
-    item, relation = await item_for_party(conn, party, item_id)
+def _received(tx: Tx, party: Party, item_id: str) -> Item:
+    item, relation = item_for_party(tx, party, item_id)
     if relation != "received":
         raise NotFound()
     return item
+
+
+def _received_view(relay: Relay, tx: Tx, party: Party, item_id: str) -> dict[str, object]:
+    entry = inbox.received_one(tx, item_id)
+    people = _people(tx, party.case_id)
+    view = received_view(entry, people[entry.item.author_id].alias, relay)
+    add_listings(tx, [view], only_opened=True)
+    return view
 
 
 async def _choose(
@@ -126,25 +116,25 @@ async def _choose(
 ) -> dict[str, object]:
     """The recipient opens or declines a waiting item (once); a repeat changes nothing."""
     column = {"opened": "opened_at", "declined": "declined_at"}[state]
-    async with relay.db.write() as conn:
-        item = await _received(relay, conn, party, item_id)
-        if item["recipient_state"] in refused:
-            raise Conflict(refused[item["recipient_state"]])
-        if item["recipient_state"] == "waiting":
+
+    def work(tx: Tx) -> dict[str, object]:
+        item = _received(tx, party, item_id)
+        if item.recipient_state in refused:
+            raise Conflict(refused[item.recipient_state])
+        if item.recipient_state == "waiting":
             now = relay.now()
-            await conn.execute(
-                f"UPDATE items SET recipient_state = ?, {column} = ? WHERE id = ?",  # noqa: S608
-                (state, stamp(now), item_id),
-            )
-            await relay.audit.append(
-                conn,
+            items.update(tx, item, {"recipient_state": state, column: stamp(now)})
+            relay.audit.append(
+                tx,
                 at=now,
                 actor=party.label,
                 action=f"item.{state}",
                 case_id=party.case_id,
                 subject=item_id,
             )
-        return await _received_view(relay, conn, party, item_id)
+        return _received_view(relay, tx, party, item_id)
+
+    return await relay.store.write(work)
 
 
 async def open_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
@@ -157,66 +147,55 @@ async def decline_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, ob
     return await _choose(relay, principal_only(actor), item_id, state="declined", refused=refused)
 
 
-async def _received_view(
-    relay: Relay, conn: Connection, party: Party, item_id: str
-) -> dict[str, object]:
-    rows = await fetch_all(conn, "SELECT * FROM items WHERE id = ?", (item_id,))
-    people = await _aliases(conn, party.case_id)
-    cipher = await relay.cipher(conn, party.case_id)
-    view = received_view(cipher, rows[0], people[rows[0]["author_id"]]["alias"], relay)
-    await add_listings(conn, [view], only_opened=True)
-    return view
-
-
 async def ask_practitioner(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
     party = party_only(actor)
-    async with relay.db.write() as conn:
-        item = await _received(relay, conn, party, item_id)
-        if item["help_requested_at"] is None:
+
+    def work(tx: Tx) -> dict[str, object]:
+        item = _received(tx, party, item_id)
+        if item.help_requested_at is None:
             now = relay.now()
-            await conn.execute(
-                "UPDATE items SET help_requested_at = ? WHERE id = ?", (stamp(now), item_id)
-            )
-            await relay.audit.append(
-                conn,
+            items.update(tx, item, {"help_requested_at": stamp(now)})
+            relay.audit.append(
+                tx,
                 at=now,
                 actor=party.label,
                 action="item.help_requested",
                 case_id=party.case_id,
                 subject=item_id,
             )
-        return await _received_view(relay, conn, party, item_id)
+        return _received_view(relay, tx, party, item_id)
+
+    return await relay.store.write(work)
+
+
+def _preferences_view(read_receipts: bool, window: DeliveryWindow | None) -> dict[str, object]:
+    return {
+        "read_receipts": read_receipts,
+        "delivery_window": None if window is None else window.as_json(),
+    }
 
 
 async def preferences(relay: Relay, actor: Actor) -> dict[str, object]:
     party = principal_only(actor)
-    rows = await fetch_all(
-        relay.db.reader,
-        "SELECT read_receipts, window_json FROM participants WHERE id = ?",
-        (party.id,),
-    )
-    window = delivery.window_from_json(rows[0]["window_json"], relay.config.delivery_window)
-    return {
-        "read_receipts": bool(rows[0]["read_receipts"]),
-        "delivery_window": None if window is None else window.as_json(),
-    }
+    found = await relay.store.read(lambda tx: participants.get(tx, party.id))
+    if found is None:
+        raise NotFound()
+    window = delivery.window_from_json(found.window_json, relay.config.delivery_window)
+    return _preferences_view(bool(found.read_receipts), window)
 
 
 async def set_preferences(
     relay: Relay, actor: Actor, read_receipts: bool, window: DeliveryWindow | None
 ) -> dict[str, object]:
     party = principal_only(actor)
-    async with relay.db.write() as conn:
-        case = await _case(conn, party)
-        if case["status"] in TERMINAL:
+    raw = json.dumps(None if window is None else window.as_json())
+
+    def work(tx: Tx) -> None:
+        if _case(tx, party).ended:
             raise Conflict("This process has ended; preferences can no longer change.")
-        raw = json.dumps(None if window is None else window.as_json())
-        await conn.execute(
-            "UPDATE participants SET read_receipts = ?, window_json = ? WHERE id = ?",
-            (int(read_receipts), raw, party.id),
-        )
-        await relay.audit.append(
-            conn,
+        inbox.set_preferences(tx, party.id, read_receipts, raw)
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=party.label,
             action="participant.preferences",
@@ -225,11 +204,10 @@ async def set_preferences(
             read_receipts=read_receipts,
             window=window is not None,
         )
-        await delivery.release(relay, conn, party.case_id)
-    return {
-        "read_receipts": read_receipts,
-        "delivery_window": None if window is None else window.as_json(),
-    }
+        delivery.release(relay, tx, party.case_id)
+
+    await relay.store.write(work)
+    return _preferences_view(read_receipts, window)
 
 
 def forbid_supporter_withdrawal(actor: Actor) -> Party:
@@ -242,14 +220,18 @@ def forbid_supporter_withdrawal(actor: Actor) -> Party:
 async def correspondence(relay: Relay, actor: Actor) -> dict[str, object]:
     """A participant's own record: what they sent, as delivered, and what they opened."""
     party = party_only(actor)
-    items = await my_items(relay, party)
+
+    def read(tx: Tx) -> tuple[dict[str, list[dict[str, object]]], dict[str, object]]:
+        return _my_items(relay, tx, party), _me(tx, party)
+
+    mine, me_view = await relay.store.read(read)
     sent = [
         {
             "id": entry["id"],
             "kind": entry["kind"],
             "text": entry.get("delivered_text", entry["text"]),
         }
-        for entry in items["sent"]
+        for entry in mine["sent"]
         if entry["state"] in ("delivered", "opened")
     ]
     received = [
@@ -260,8 +242,7 @@ async def correspondence(relay: Relay, actor: Actor) -> dict[str, object]:
             "delivered_on": entry["delivered_on"],
             "text": entry["text"],
         }
-        for entry in items["received"]
+        for entry in mine["received"]
         if "text" in entry
     ]
-    me_view = await me(relay, party)
     return {"alias": me_view["alias"], "sent": sent, "received": received}

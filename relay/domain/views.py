@@ -6,134 +6,136 @@ vault: contact details are never loaded here.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from relay.audit import AuditLog
-from relay.crypto import CaseCipher
 from relay.domain.access import item_for_staff, may_see_case, staff_only
-from relay.domain.actors import Actor
+from relay.domain.actors import Actor, Staff
 from relay.domain.attachments import add_listings
 from relay.domain.errors import Invalid
 from relay.domain.hub import Relay
-from relay.storage import Row, fetch_all
+from relay.storage import items
+from relay.storage import queue as stored_queue
+from relay.storage.inbox import Received, Sent
+from relay.storage.items import Content, Item
+from relay.storage.tx import Tx
 
-AWAITING = ("pending", "countersign")
+AWAITING = stored_queue.AWAITING  # the states in which an item awaits a decision
 QUEUE_STATES = frozenset(
     {"pending", "countersign", "approved", "delivered", "returned", "rejected", "halted"}
 )
 
 
-def _open(cipher: CaseCipher, item: Row, field: str) -> str | None:
-    blob = item[field]
-    return None if blob is None else cipher.open("items", item["id"], field, blob)
-
-
-def author_state(item: Row, receipts: bool) -> str:
+def author_state(item: Item, receipts: bool) -> str:
     """The state as the author may know it (DESIGN: never why something was not delivered)."""
-    state = item["state"]
+    state = item.state
     if state in AWAITING:
         return "pending"
     if state == "halted":
         return "not_delivered"
     if state == "delivered":
-        if item["recipient_state"] == "declined":
+        if item.recipient_state == "declined":
             return "not_delivered"
-        if item["recipient_state"] == "opened" and receipts:
+        if item.recipient_state == "opened" and receipts:
             return "opened"
     return state
 
 
-def sent_view(cipher: CaseCipher, item: Row, receipts: bool) -> dict[str, object]:
-    text = _open(cipher, item, "original")
+def sent_view(sent: Sent, receipts: bool) -> dict[str, object]:
+    item = sent.item
     view: dict[str, object] = {
-        "id": item["id"],
-        "kind": item["kind"],
+        "id": item.id,
+        "kind": item.kind,
         "state": author_state(item, receipts),
-        "text": text,
+        "text": sent.original,
     }
-    if item["state"] == "delivered":
-        delivered = _open(cipher, item, "body")
-        if delivered != text:
-            view["delivered_text"] = delivered
-    if item["state"] in ("returned", "rejected") and item["note"] is not None:
-        view["note"] = _open(cipher, item, "note")
+    if item.state == "delivered" and sent.delivered != sent.original:
+        view["delivered_text"] = sent.delivered
+    if item.state in ("returned", "rejected") and sent.note is not None:
+        view["note"] = sent.note
     return view
 
 
-def received_view(
-    cipher: CaseCipher, item: Row, from_alias: str, relay: Relay
-) -> dict[str, object]:
-    delivered_at = datetime.fromisoformat(item["delivered_at"])
+def received_view(received: Received, from_alias: str, relay: Relay) -> dict[str, object]:
+    item = received.item
+    assert item.delivered_at is not None
+    delivered_at = datetime.fromisoformat(item.delivered_at)
     view: dict[str, object] = {
-        "id": item["id"],
-        "kind": item["kind"],
-        "state": item["recipient_state"],
+        "id": item.id,
+        "kind": item.kind,
+        "state": item.recipient_state,
         "from_alias": from_alias,
         # A date, not a time: the minute of delivery would tell nothing the recipient needs.
         "delivered_on": delivered_at.astimezone(relay.config.timezone).date().isoformat(),
-        "help_requested": item["help_requested_at"] is not None,
+        "help_requested": item.help_requested_at is not None,
     }
-    if item["content_note"] is not None:
-        view["content_note"] = _open(cipher, item, "content_note")
-    if item["recipient_state"] == "opened":
-        view["text"] = _open(cipher, item, "body")
+    if received.content_note is not None:
+        view["content_note"] = received.content_note
+    if item.recipient_state == "opened":
+        view["text"] = received.text
     return view
 
 
-def staff_item_view(cipher: CaseCipher, item: Row, *, full: bool) -> dict[str, object]:
-    text = _open(cipher, item, "body")
-    view: dict[str, object] = {
-        "id": item["id"],
-        "case_id": item["case_id"],
-        "kind": item["kind"],
-        "state": item["state"],
-        "version": item["version"],
-        "text": text,
-        "findings": json.loads(_open(cipher, item, "findings") or "[]"),
-        "waiting_since": item["waiting_since"],
-        "claimed_by": item["claimed_by"],
-        "claimed_until": item["claimed_until"],
+def staff_item_view(item: Item, body: str, findings: list[dict[str, object]]) -> dict[str, object]:
+    """What a practitioner sees of an item in the queue."""
+    return {
+        "id": item.id,
+        "case_id": item.case_id,
+        "kind": item.kind,
+        "state": item.state,
+        "version": item.version,
+        "text": body,
+        "findings": findings,
+        "waiting_since": item.waiting_since,
+        "claimed_by": item.claimed_by,
+        "claimed_until": item.claimed_until,
     }
-    if full:
-        view.update(
-            author_role=item["author_role"],
-            author_id=item["author_id"],
-            recipient_id=item["recipient_id"],
-            entered_by=item["entered_by"],
-            original=_open(cipher, item, "original"),
-            dismissed=json.loads(_open(cipher, item, "dismissed") or "{}"),
-            note=_open(cipher, item, "note"),
-            content_note=_open(cipher, item, "content_note"),
-            recipient_state=item["recipient_state"],
-            created_at=item["created_at"],
-            delivered_at=item["delivered_at"],
-        )
+
+
+def staff_detail_view(item: Item, content: Content) -> dict[str, object]:
+    """What a practitioner sees of an item on its own: all of it."""
+    view = staff_item_view(item, content.body, content.findings)
+    view.update(
+        author_role=item.author_role,
+        author_id=item.author_id,
+        recipient_id=item.recipient_id,
+        entered_by=item.entered_by,
+        original=content.original,
+        dismissed=content.dismissed,
+        note=content.note,
+        content_note=content.content_note,
+        recipient_state=item.recipient_state,
+        created_at=item.created_at,
+        delivered_at=item.delivered_at,
+    )
     return view
 
 
 async def item_detail(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
     """The practitioner's full view of an item; reading content is audited (DPA 2018 s.62)."""
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        item = await item_for_staff(conn, staff, item_id)
-        cipher = await relay.cipher(conn, item["case_id"])
-        view = staff_item_view(cipher, item, full=True)
-        await relay.audit.append(
-            conn,
+
+    def work(tx: Tx) -> dict[str, object]:
+        item = item_for_staff(tx, staff, item_id)
+        view = staff_detail_view(item, items.content(tx, item))
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=staff.label,
             action="item.read",
-            case_id=item["case_id"],
+            case_id=item.case_id,
             subject=item_id,
-            version=item["version"],
+            version=item.version,
         )
-        await add_listings(conn, [view])
-        history = await AuditLog.events(conn, subject=item_id)
-    view["history"] = [
-        {"at": e.at, "actor": e.actor, "action": e.action, "details": e.details} for e in history
-    ]
-    return view
+        add_listings(tx, [view])
+        history = AuditLog.events(tx, subject=item_id)
+        view["history"] = [
+            {"at": e.at, "actor": e.actor, "action": e.action, "details": e.details}
+            for e in history
+        ]
+        return view
+
+    return await relay.store.write(work)
 
 
 async def queue(
@@ -143,43 +145,30 @@ async def queue(
     staff = staff_only(actor)
     if state is not None and state not in QUEUE_STATES:
         raise Invalid(f"state must be one of {', '.join(sorted(QUEUE_STATES))}.", field="state")
-    where = ["state IN ('pending', 'countersign')" if state is None else "state = ?"]
-    args: list[object] = [] if state is None else [state]
-    # For the default queue, walk the partial index `items_awaiting` in page order and filter
-    # by case on the way: the unary `+` stops SQLite from choosing `items_by_case` instead,
-    # which reads every item the case ever had and sorts them (a volunteer's first page took
-    # 0.5 s at 1M stored items, 0.5 ms with this; see bench/README.md).
-    case_column = "+case_id" if state is None else "case_id"
-    # Named, because without statistics SQLite prefers items_by_state for the two states and
-    # then sorts every awaiting item; items_by_state serves a single state in page order.
-    table = "items INDEXED BY items_awaiting" if state is None else "items"
-    if case_id is not None:
-        where.append(f"{case_column} = ?")
-        args.append(case_id)
-    if not staff.is_specialist:
-        assigned = "IN (SELECT case_id FROM case_assignments WHERE practitioner_id = ?)"
-        where.append(f"{case_column} {assigned}")
-        args.append(staff.id)
-    async with relay.db.write() as conn:
-        if case_id is not None and not await may_see_case(conn, staff, case_id):
-            return []
-        rows = await fetch_all(
-            conn,
-            f"SELECT * FROM {table} WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
-            "ORDER BY waiting_since, seq LIMIT ?",
-            (*args, limit),
+    # Read in the write that audits it: the audit names exactly the items whose text was read.
+    return await relay.store.write(lambda tx: _queue(relay, tx, staff, case_id, state, limit))
+
+
+def _queue(
+    relay: Relay, tx: Tx, staff: Staff, case_id: str | None, state: str | None, limit: int
+) -> list[dict[str, object]]:
+    if case_id is not None and not may_see_case(tx, staff, case_id):
+        return []
+    found = stored_queue.page(
+        tx,
+        state=state,
+        case_id=case_id,
+        assigned_to=None if staff.is_specialist else staff.id,
+        limit=limit,
+    )
+    result = [staff_item_view(q.item, q.body, q.findings) for q in found]
+    add_listings(tx, result)
+    if found:
+        relay.audit.append(
+            tx,
+            at=relay.now(),
+            actor=staff.label,
+            action="queue.read",
+            items=[q.item.id for q in found],
         )
-        result = []
-        for row in rows:
-            cipher = await relay.cipher(conn, row["case_id"])
-            result.append(staff_item_view(cipher, row, full=False))
-        await add_listings(conn, result)
-        if rows:
-            await relay.audit.append(
-                conn,
-                at=relay.now(),
-                actor=staff.label,
-                action="queue.read",
-                items=[row["id"] for row in rows],
-            )
     return result

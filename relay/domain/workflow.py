@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Sequence
 
 from relay.audit import AuditLog
-from relay.domain.access import case_row, specialist_only, staff_only
-from relay.domain.actors import Actor
+from relay.domain.access import case_for, specialist_only, staff_only
+from relay.domain.actors import Actor, Staff
 from relay.domain.cases import OUTCOMES
 from relay.domain.hub import Relay, new_id, stamp
-from relay.domain.views import _open
-from relay.storage import fetch_all
+from relay.storage import participants
+from relay.storage import workflow as stored
+from relay.storage.items import Content, Item
+from relay.storage.tx import Tx
+from relay.storage.workflow import NewReason
+
+__all__ = ["OUTCOMES", "replace_saved_reasons", "report", "saved_reasons", "thread"]
+
+
+def _reasons(tx: Tx) -> list[dict[str, str]]:
+    return [{"id": r.id, "purpose": r.purpose, "text": r.text} for r in stored.saved_reasons(tx)]
 
 
 async def saved_reasons(relay: Relay, actor: Actor) -> list[dict[str, str]]:
     staff_only(actor)
-    rows = await fetch_all(
-        relay.db.reader, "SELECT id, purpose, text FROM saved_reasons ORDER BY purpose, position"
-    )
-    return [{"id": row[0], "purpose": row[1], "text": row[2]} for row in rows]
+    return await relay.store.read(_reasons)
 
 
 async def replace_saved_reasons(
@@ -28,103 +33,96 @@ async def replace_saved_reasons(
 ) -> list[dict[str, str]]:
     """The specialist replaces the whole list of (purpose, text)."""
     staff = specialist_only(actor)
-    async with relay.db.write() as conn:
-        await conn.execute("DELETE FROM saved_reasons")
-        now = stamp(relay.now())
-        await conn.executemany(
-            "INSERT INTO saved_reasons VALUES (?, ?, ?, ?, ?, ?)",
+
+    def work(tx: Tx) -> None:
+        stored.replace_saved_reasons(
+            tx,
             [
-                (new_id("rsn"), purpose, text, position, staff.id, now)
+                NewReason(new_id("rsn"), purpose, text, position)
                 for position, (purpose, text) in enumerate(reasons)
             ],
+            updated_by=staff.id,
+            updated_at=stamp(relay.now()),
         )
-        await relay.audit.append(
-            conn, at=relay.now(), actor=staff.label, action="reasons.replaced", count=len(reasons)
+        relay.audit.append(
+            tx, at=relay.now(), actor=staff.label, action="reasons.replaced", count=len(reasons)
         )
+
+    await relay.store.write(work)
     return await saved_reasons(relay, staff)
+
+
+def _entry(
+    tx: Tx, item: Item, content: Content, aliases: dict[str, tuple[str, str]]
+) -> dict[str, object]:
+    events = AuditLog.events(tx, subject=item.id)
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "from": {"alias": aliases[item.author_id][0], "role": item.author_role},
+        "to": {
+            "alias": aliases[item.recipient_id][0],
+            "role": aliases[item.recipient_id][1],
+        },
+        "state": item.state,
+        "recipient_state": item.recipient_state,
+        "version": item.version,
+        "written_at": item.created_at,
+        "original": content.original,
+        "delivered_text": content.body if item.state == "delivered" else None,
+        "note": content.note,
+        "content_note": content.content_note,
+        "events": [
+            {"at": e.at, "actor": e.actor, "action": e.action, "details": e.details} for e in events
+        ],
+    }
+
+
+def _thread(relay: Relay, tx: Tx, staff: Staff, case_id: str) -> dict[str, object]:
+    case_for(tx, staff, case_id)
+    found = stored.thread(tx, case_id)  # 409 once the case is shredded
+    aliases = {p.id: (p.alias, p.role) for p in participants.of_case(tx, case_id)}
+    entries = [_entry(tx, item, content, aliases) for item, content in found]
+    if found:
+        relay.audit.append(
+            tx,
+            at=relay.now(),
+            actor=staff.label,
+            action="thread.read",
+            case_id=case_id,
+            subject=case_id,
+            items=len(found),
+        )
+    return {"case_id": case_id, "items": entries}
 
 
 async def thread(relay: Relay, actor: Actor, case_id: str) -> dict[str, object]:
     """Both directions of a case in order: originals, delivered versions, notes, decisions."""
     staff = staff_only(actor)
-    async with relay.db.write() as conn:
-        await case_row(conn, staff, case_id)
-        cipher = await relay.cipher(conn, case_id)
-        aliases = {
-            row[0]: (row[1], row[2])
-            for row in await fetch_all(
-                conn, "SELECT id, alias, role FROM participants WHERE case_id = ?", (case_id,)
-            )
-        }
-        rows = await fetch_all(
-            conn, "SELECT * FROM items WHERE case_id = ? ORDER BY seq", (case_id,)
-        )
-        entries = []
-        for row in rows:
-            events = await AuditLog.events(conn, subject=row["id"])
-            original = _open(cipher, row, "original")
-            body = _open(cipher, row, "body")
-            entries.append(
-                {
-                    "id": row["id"],
-                    "kind": row["kind"],
-                    "from": {"alias": aliases[row["author_id"]][0], "role": row["author_role"]},
-                    "to": {
-                        "alias": aliases[row["recipient_id"]][0],
-                        "role": aliases[row["recipient_id"]][1],
-                    },
-                    "state": row["state"],
-                    "recipient_state": row["recipient_state"],
-                    "version": row["version"],
-                    "written_at": row["created_at"],
-                    "original": original,
-                    "delivered_text": body if row["state"] == "delivered" else None,
-                    "note": _open(cipher, row, "note"),
-                    "content_note": _open(cipher, row, "content_note"),
-                    "events": [
-                        {"at": e.at, "actor": e.actor, "action": e.action, "details": e.details}
-                        for e in events
-                    ],
-                }
-            )
-        if rows:
-            await relay.audit.append(
-                conn,
-                at=relay.now(),
-                actor=staff.label,
-                action="thread.read",
-                case_id=case_id,
-                subject=case_id,
-                items=len(rows),
-            )
-    return {"case_id": case_id, "items": entries}
+    return await relay.store.write(lambda tx: _thread(relay, tx, staff, case_id))
+
+
+def _report(tx: Tx) -> dict[str, object]:
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    for recorded in stored.recorded_outcomes(tx):
+        for outcome in recorded:
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    delivered = stored.delivered_count(tx)
+    median = None
+    if delivered:
+        # The middle one or two of the hours from writing to delivery, in order.
+        middle = stored.hours_to_delivery(tx, limit=2 - delivered % 2, offset=(delivered - 1) // 2)
+        median = round(statistics.fmean(middle), 2)
+    return {
+        "cases_by_status": stored.cases_by_status(tx),
+        "outcomes": outcomes,
+        "delivered_items": delivered,
+        "median_hours_to_delivery": median,
+    }
 
 
 async def report(relay: Relay, actor: Actor) -> dict[str, object]:
     """Counts by outcome and the median time from writing to delivery, across cases."""
     specialist_only(actor)
-    # Whole-store reads: aside from the event loop, and aggregated inside SQLite.
-    read = relay.db.read_aside
-    by_status = {
-        row[0]: row[1] for row in await read("SELECT status, COUNT(*) FROM cases GROUP BY status")
-    }
-    outcomes = dict.fromkeys(OUTCOMES, 0)
-    for (raw,) in await read("SELECT outcomes FROM cases WHERE outcomes IS NOT NULL"):
-        for outcome in json.loads(raw):
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    ((delivered,),) = await read("SELECT COUNT(*) FROM items WHERE delivered_at IS NOT NULL")
-    median = None
-    if delivered:
-        # The middle one or two of the hours from writing to delivery, in order.
-        middle = await read(
-            "SELECT (julianday(delivered_at) - julianday(created_at)) * 24 AS hours FROM items "
-            "WHERE delivered_at IS NOT NULL ORDER BY hours LIMIT ? OFFSET ?",
-            (2 - delivered % 2, (delivered - 1) // 2),
-        )
-        median = round(statistics.fmean(row[0] for row in middle), 2)
-    return {
-        "cases_by_status": by_status,
-        "outcomes": outcomes,
-        "delivered_items": delivered,
-        "median_hours_to_delivery": median,
-    }
+    # Whole-store reads, aggregated by the database, in one snapshot on a reader thread.
+    return await relay.store.read(_report)

@@ -45,10 +45,15 @@ def apply(conn: Any, backend: Backend) -> list[int]:
             ).fetchall():
                 continue
             # executescript commits first and runs its own statements: BEGIN IMMEDIATE inside.
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations VALUES "
-                f"({number}, '{name}', '{now}');\nCOMMIT;"
-            )
+            try:
+                conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations VALUES "
+                    f"({number}, '{name}', '{now}');\nCOMMIT;"
+                )
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         else:
             conn.execute("BEGIN")
             try:
@@ -57,7 +62,7 @@ def apply(conn: Any, backend: Backend) -> list[int]:
                     "SELECT 1 FROM schema_migrations WHERE version = %s", (number,)
                 ).fetchall()
                 if not done:
-                    if sql.strip():
+                    if _has_statements(sql):
                         conn.execute(sql)
                     conn.execute(
                         "INSERT INTO schema_migrations VALUES (%s, %s, %s)", (number, name, now)
@@ -70,3 +75,8 @@ def apply(conn: Any, backend: Backend) -> list[int]:
                 continue
         applied.append(number)
     return applied
+
+
+def _has_statements(sql: str) -> bool:
+    """Whether a script holds more than comments (PostgreSQL refuses an empty query)."""
+    return any(line.strip() and not line.strip().startswith("--") for line in sql.splitlines())

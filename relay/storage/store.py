@@ -67,7 +67,8 @@ class _Ciphers:
 
     def cipher(self, tx: Tx, case_id: str) -> CaseCipher:
         cached = self._cache.get(case_id)
-        if cached is not None:
+        if cached is not None and (tx.dialect == "sqlite" or _key_kept(tx, case_id)):
+            # (On PostgreSQL another process may have shredded the case meanwhile.)
             return cached
         row = tx.one("SELECT data_key FROM cases WHERE id = ?", (case_id,))
         if row is None:
@@ -80,6 +81,12 @@ class _Ciphers:
 
     def forget(self, case_id: str) -> None:
         self._cache.pop(case_id, None)
+
+
+def _key_kept(tx: Tx, case_id: str) -> bool:
+    return (
+        tx.one("SELECT 1 FROM cases WHERE id = ? AND data_key IS NOT NULL", (case_id,)) is not None
+    )
 
 
 class Store:
@@ -301,18 +308,20 @@ class Store:
                 self._local.conn = None
 
     # -- maintenance ------------------------------------------------------------------------
-    async def checkpoint(self) -> None:
-        """SQLite: copy the WAL into the file and truncate it, so no destroyed page stays there.
-
-        PostgreSQL keeps its own WAL; destroying a key never relies on the database forgetting.
+    async def checkpoint(self) -> tuple[int, int, int] | None:
+        """SQLite: copy the WAL into the file and truncate it, so no destroyed page stays there;
+        (busy, log, checkpointed) frames. PostgreSQL (None) keeps its own WAL: destroying a key
+        never relies on the database forgetting.
         """
         if self.checkpoints is None:
-            return
+            return None
         # No copy may run beside a TRUNCATE checkpoint (it would give up at once as busy).
         await self.checkpoints.idle()
-        await self._submit(
+        rows = await self._submit(
             lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall(), raw=True
         )
+        busy, frames, done = rows[0]
+        return int(busy), int(frames), int(done)
 
     async def backup(self, target: Path) -> None:
         """SQLite's online backup into `target`, off the loop (PostgreSQL: use pg_dump)."""

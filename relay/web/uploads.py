@@ -19,8 +19,10 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict, MultiDictProxy
 
-from relay.domain import attachments
+from relay.domain import attachments, items
+from relay.domain.actors import Actor
 from relay.domain.errors import DomainError, NotFound, TooLarge
+from relay.domain.hub import Relay
 
 # Route names (see relay/web/__init__.py) whose forms may carry a file.
 UPLOAD_ROUTES = frozenset(
@@ -157,3 +159,16 @@ def file_not_added(exc: DomainError, done: str) -> DomainError:
     error.status = exc.status
     error.title = exc.title
     return error
+
+
+async def revise_with_upload(
+    relay: Relay, who: Actor, item_id: str, body: str, upload: Upload
+) -> dict[str, object]:
+    """Revise a returned letter with the form's file, if one was chosen, in one transaction:
+    the changed letter never reaches a practitioner without its file, and a file that is
+    refused leaves the letter as it was (the page shows why, like any other refusal)."""
+    if problem := upload.problem():
+        raise problem
+    if not upload.chosen:
+        return await items.revise_item(relay, who, item_id, body)
+    return await attachments.revise_with_attachment(relay, who, item_id, body, upload.data)

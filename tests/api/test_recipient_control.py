@@ -112,8 +112,8 @@ async def test_item_approved_outside_the_window_arrives_at_the_window_start(
     received = (await world.api.ok("GET", "/me/items", world.harmed))["received"]
     assert [entry["id"] for entry in received] == [first, second]
     assert {entry["delivered_on"] for entry in received} == {"2026-03-03"}
-    rows = await relay.db.reader.execute_fetchall(
-        "SELECT item_id, created_at FROM notifications ORDER BY created_at"
+    rows = await relay.store.read(
+        lambda tx: tx.rows("SELECT item_id, created_at FROM notifications ORDER BY created_at")
     )
     assert [row[0] for row in rows] == [first, second]
     assert all(row[1].startswith("2026-03-03T09:00") for row in rows)
@@ -131,8 +131,10 @@ async def test_an_approval_once_the_window_opens_delivers_held_items_first(
     fresh = await _approved(world, "Approved in the morning.")
     received = (await world.api.ok("GET", "/me/items", world.harmed))["received"]
     assert [entry["id"] for entry in received] == [held, fresh]
-    events = await relay.db.reader.execute_fetchall(
-        "SELECT subject FROM audit_events WHERE action = 'item.delivered' ORDER BY seq"
+    events = await relay.store.read(
+        lambda tx: tx.rows(
+            "SELECT subject FROM audit_events WHERE action = 'item.delivered' ORDER BY seq"
+        )
     )
     assert [row[0] for row in events] == [held, fresh]
     assert await release_all_due(relay) == []

@@ -101,7 +101,7 @@ async def _notifications(api: Api) -> list[tuple[str, str]]:
     from relay.keys import RELAY
 
     relay = api.client.app[RELAY]
-    rows = await relay.db.reader.execute_fetchall("SELECT item_id, state FROM notifications")
+    rows = await relay.store.read(lambda tx: tx.rows("SELECT item_id, state FROM notifications"))
     return [(row[0], row[1]) for row in rows]
 
 

@@ -6,11 +6,14 @@ import io
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
-from relay.domain.attachments import MAX_BYTES
+from relay.domain.actors import Party
+from relay.domain.attachments import MAX_BYTES, MAX_PER_ITEM, revise_with_attachment
+from relay.domain.errors import Conflict, Invalid
 from tests.conftest import World, all_vault_values
 from tests.delivery.conftest import (
     CAMERA,
@@ -227,7 +230,7 @@ async def test_author_removes_a_file_after_the_letter_is_returned(world: World) 
     mine = await api.ok("GET", "/me/items", world.responsible)
     assert [a["n"] for a in mine["sent"][0]["attachments"]] == [2]  # numbers stay stable
     assert (await api.get(f"/me/items/{item_id}/attachments/1", world.responsible))[0] == 404
-    rows = await relay_of(world).db.reader.execute_fetchall("SELECT n FROM attachments")
+    rows = await relay_of(world).store.read(lambda tx: tx.rows("SELECT n FROM attachments"))
     assert [row[0] for row in rows] == [2]
 
 
@@ -314,3 +317,54 @@ async def test_queue_lists_each_items_files(world: World) -> None:
     assert [a["media_type"] for a in _queue_view_lists_files(queue["items"], item_id)] == [
         "image/png"
     ]
+
+
+async def _returned(world: World, files: int = 0) -> tuple[str, int]:
+    """A letter of the responsible party with `files` scans, returned to them; its version."""
+    item_id = await write(world, world.responsible, LETTER)
+    for _ in range(files):
+        await attach(world, world.responsible, item_id, png_scan(), "image/png")
+    item = await world.api.ok("GET", f"/items/{item_id}", world.specialist)
+    returned = await world.api.ok(
+        "POST",
+        f"/items/{item_id}/decision",
+        world.specialist,
+        {"action": "return", "version": item["version"], "note": "Please say more."},
+    )
+    return item_id, int(returned["version"])
+
+
+def _author(world: World) -> Party:
+    return Party(id=world.responsible_id, case_id=world.case_id, role="responsible")
+
+
+async def test_a_revision_with_a_file_lands_the_text_and_the_file_together(world: World) -> None:
+    item_id, version = await _returned(world)
+
+    revised = await revise_with_attachment(
+        relay_of(world), _author(world), item_id, "The changed letter.", png_scan()
+    )
+
+    assert (revised["state"], revised["version"]) == ("pending", version + 2)
+    item = await world.api.ok("GET", f"/items/{item_id}", world.specialist)
+    assert (item["text"], item["version"]) == ("The changed letter.", version + 2)
+    assert [a["media_type"] for a in item["attachments"]] == ["image/png"]
+    audit = await world.api.ok("GET", f"/cases/{world.case_id}/audit", world.specialist)
+    actions = [e["action"] for e in audit["events"] if e["subject"] == item_id]
+    assert actions[-2:] == ["item.revised", "attachment.added"]
+
+
+async def test_a_file_that_cannot_be_attached_leaves_the_letter_unrevised(world: World) -> None:
+    item_id, version = await _returned(world, files=MAX_PER_ITEM)
+    relay, author = relay_of(world), _author(world)
+
+    with pytest.raises(Conflict, match=f"at most {MAX_PER_ITEM} files"):  # refused in the write
+        await revise_with_attachment(relay, author, item_id, "The changed letter.", png_scan())
+    with pytest.raises(Invalid, match="contains JavaScript"):  # refused while cleaning
+        await revise_with_attachment(relay, author, item_id, "The changed letter.", js_pdf())
+
+    item = await world.api.ok("GET", f"/items/{item_id}", world.specialist)
+    assert (item["state"], item["version"], item["text"]) == ("returned", version, LETTER)
+    assert len(item["attachments"]) == MAX_PER_ITEM
+    audit = await world.api.ok("GET", f"/cases/{world.case_id}/audit", world.specialist)
+    assert "item.revised" not in [e["action"] for e in audit["events"]]

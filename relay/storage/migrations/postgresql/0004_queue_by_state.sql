@@ -1,0 +1,1 @@
+-- Folded into 0001_initial.sql: PostgreSQL support began at schema 6.
