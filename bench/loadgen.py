@@ -80,6 +80,29 @@ def run(
     return _run_aiohttp(base_url, records, connections, seconds, cycle)
 
 
+def one_at_a_time(base_url: str, records: Sequence[Record]) -> list[tuple[int, float]]:
+    """(status, ms) of each record sent alone, in order, on one connection: how long the very
+    first requests to a freshly started server take, before any load warms it."""
+    import aiohttp
+
+    async def main() -> list[tuple[int, float]]:
+        found = []
+        async with aiohttp.ClientSession(base_url) as session:
+            for r in records:
+                headers = {"Authorization": f"Bearer {r.token}"} if r.token else {}
+                if r.body:
+                    headers["Content-Type"] = "application/json"
+                started = time.perf_counter()
+                async with session.request(
+                    r.method, r.path, data=r.body.encode() or None, headers=headers
+                ) as response:
+                    await response.read()
+                found.append((response.status, round((time.perf_counter() - started) * 1000, 1)))
+        return found
+
+    return asyncio.run(main())
+
+
 # wrk ---------------------------------------------------------------------------------------
 
 

@@ -1,8 +1,9 @@
 """`make bench`: relay's write paths and queue under load, against a measured floor.
 
-One command, a few minutes on 2 cores:
-  1. the floor: a bare aiohttp handler doing one aiosqlite INSERT + COMMIT per POST
-     (bench/floor_server.py, its own process), under the same load as relay's submit;
+One command, a few minutes on 2 cores, for each backend (SQLite, then PostgreSQL on a
+throwaway durable cluster, bench/pgcluster.py), each against its own floor:
+  1. the floor: a bare aiohttp handler doing one INSERT, committed, per POST (aiosqlite, or
+     psycopg connections; bench/floor_server.py, its own process), under relay's submit load;
   2. relay (`relay serve` as a subprocess on a temporary database and keys) with many active
      cases and party sessions seeded through the HTTP API: submit, then approve;
   3. the first page of the practitioners' queue with 1k, 100k and 1M stored items;
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 # bench/ is not a package: its helpers are imported as siblings of this script.
@@ -34,8 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import letters
 import loadgen
+import pgcluster
 import seeding
 import spy
+import stores
 from loadgen import LoadResult, Record
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +49,7 @@ SPECIALIST = "benchspec"
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 25.0
 TARGET_QUEUE_MS = 10.0
+BACKENDS = ("sqlite", "postgresql")
 QUEUE_VIEWS = {
     "specialist": "specialist",
     "volunteer": "volunteer, 1 of 10 cases",
@@ -113,8 +118,8 @@ class Server:
         return self.process.pid
 
     @property
-    def db(self) -> Path:
-        return Path(self.env["RELAY_DB"])
+    def store(self) -> stores.Store:
+        return stores.for_env(self.env)
 
     @property
     def keys(self) -> Path:
@@ -170,8 +175,10 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def relay_env(root: Path, port: int) -> dict[str, str]:
+def relay_env(root: Path, port: int, database_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELAY_")}
+    if database_url:
+        env["RELAY_DATABASE_URL"] = database_url  # PostgreSQL; RELAY_DB is then unused
     env.update(
         RELAY_DB=str(root / "relay.db"),
         RELAY_KEYS=str(root / "keys"),
@@ -194,18 +201,16 @@ def relay_argv(*args: str) -> list[str]:
     return [sys.executable, "-c", "from relay.cli import main; main()", *args]
 
 
-def relay_server(root: Path, name: str = "relay") -> Server:
+def relay_server(root: Path, name: str = "relay", database_url: str | None = None) -> Server:
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = relay_env(root, port)
-    if not (root / "relay.db").exists():
-        subprocess.run(
-            relay_argv("init", "--username", SPECIALIST),
-            env=env,
-            check=True,
-            capture_output=True,
-            cwd=root,
+    env = relay_env(root, port, database_url)
+    if not (root / "keys").exists():
+        done = subprocess.run(
+            relay_argv("init", "--username", SPECIALIST), env=env, capture_output=True, cwd=root
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"relay init failed: {done.stderr.decode()[-2000:]}")
     argv = relay_argv("serve")
     if os.environ.get("BENCH_CPROFILE"):  # deterministic attribution, at cProfile's overhead
         profile = str(RESULTS / f"cprofile-{name}.prof")
@@ -213,15 +218,51 @@ def relay_server(root: Path, name: str = "relay") -> Server:
     return Server(name, argv, env, port, root / "server.log")
 
 
+@dataclass(frozen=True)
+class Backend:
+    """A database relay runs on, measured against a floor on the same database in this run."""
+
+    name: str  # "sqlite" or "postgresql"
+    cluster: pgcluster.Cluster | None = None  # PostgreSQL: the bench's own durable cluster
+
+    @property
+    def title(self) -> str:
+        if self.cluster is None:
+            return f"SQLite {sqlite3.sqlite_version} (WAL; relay synchronous=FULL)"
+        return f"PostgreSQL {self.cluster.version} (fsync on, synchronous_commit on)"
+
+    def database(self, run: str) -> str | None:
+        """PostgreSQL: a fresh database for `run`, its URL. SQLite: None (a file per run)."""
+        return self.cluster.create_database(f"bench_{run}") if self.cluster else None
+
+    def pids(self) -> list[int]:
+        """The database server's processes (PostgreSQL's), whose CPU the requests also use."""
+        pid = self.cluster.postmaster_pid() if self.cluster else None
+        return [pid, *descendants(pid)] if pid else []
+
+
+# The floor runs of each backend: (results key, label). The first is what ratios are against.
+FLOORS = {
+    "sqlite": (
+        ("floor", "floor: INSERT+COMMIT, synchronous=NORMAL"),
+        ("floor_full", "floor: INSERT+COMMIT, synchronous=FULL"),
+    ),
+    "postgresql": (("floor", "floor: INSERT (autocommit), synchronous_commit=on"),),
+}
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args = args
         self.workdir = workdir
-        self.results: dict[str, object] = {}
+        self.results: dict[str, dict] = {}
         self.loads: list[tuple[str, float]] = []
         # CPU time per request of each measured run: less disturbed by other work on the
         # machine than req/s, so the better guide when comparing two versions of relay.
         self.cpu: dict[str, dict[str, int]] = {}
+
+    def out(self, backend: Backend) -> dict:
+        return self.results.setdefault(backend.name, {})
 
     def load(
         self, server: Server, records: list[Record], *, seconds: float, cycle: bool, conns: int
@@ -238,6 +279,7 @@ class Bench:
 
     def measure(
         self,
+        backend: Backend,
         label: str,
         server: Server,
         records: list[Record],
@@ -248,28 +290,31 @@ class Bench:
         warmup: list[Record] | None = None,
         warmup_seconds: float | None = None,
     ) -> LoadResult:
+        label = f"{backend.name}: {label}"
         conns = conns or self.args.connections
         warm = self.args.warmup if warmup_seconds is None else warmup_seconds
         if warm > 0:
             self.load(server, warmup or records, seconds=warm, cycle=cycle, conns=conns)
         load = loadavg()
-        helpers = descendants(server.pid)
-        cpu_before = [cpu_seconds(pid) for pid in (server.pid, *helpers)]
+        groups = [[server.pid], descendants(server.pid), backend.pids()]
+        before = [[cpu_seconds(pid) for pid in group] for group in groups]
         result = self.load(
             server, records, seconds=seconds or self.args.seconds, cycle=cycle, conns=conns
         )
-        pids = (server.pid, *helpers)
-        cpu = [cpu_seconds(pid) - b for pid, b in zip(pids, cpu_before, strict=True)]
         per = 1e6 / max(result.requests, 1)
-        self.cpu[label] = {
-            "server_us": round(cpu[0] * per),
-            "helpers_us": round(sum(cpu[1:]) * per),
-        }
+        server_us, helpers_us, database_us = (
+            round(sum(cpu_seconds(pid) - b for pid, b in zip(g, bs, strict=True)) * per)
+            for g, bs in zip(groups, before, strict=True)
+        )
+        self.cpu[label] = {"server_us": server_us, "helpers_us": helpers_us}
+        database = ""
+        if backend.cluster is not None:
+            self.cpu[label]["database_us"] = database_us
+            database = f" + {database_us} µs in PostgreSQL"
         say(
             f"{label}: {result.rps:,.0f} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
-            f"errors {result.errors}; CPU per request {self.cpu[label]['server_us']} µs in the "
-            f"server + {self.cpu[label]['helpers_us']} µs in its child processes "
-            f"(load average before: {load})"
+            f"errors {result.errors}; CPU per request {server_us} µs in the server + "
+            f"{helpers_us} µs in its child processes{database} (load average before: {load})"
         )
         self.loads.append((label, load))
         return result
@@ -296,84 +341,96 @@ class Bench:
 
     # 1. the floor -------------------------------------------------------------------------
 
-    def floor(self, submit_records: list[Record]) -> None:
-        for key, sync in (("floor", "NORMAL"), ("floor_full", "FULL")):
-            root = self.workdir / key
+    def floor(self, backend: Backend, submit_records: list[Record]) -> None:
+        for key, label in FLOORS[backend.name]:
+            root = self.workdir / f"{backend.name}-{key}"
             root.mkdir()
             port = free_port()
-            argv = [
-                sys.executable,
-                str(HERE / "floor_server.py"),
-                "--db",
-                str(root / "floor.db"),
-                "--port",
-                str(port),
-                "--synchronous",
-                sync,
-            ]
+            argv = [sys.executable, str(HERE / "floor_server.py"), "--port", str(port)]
+            argv += self.floor_args(backend, key, root)
             server = Server(key, argv, dict(os.environ), port, root / "server.log")
             with running(server):
-                result = self.measure(f"floor (synchronous={sync})", server, submit_records)
-            self.results[key] = result.as_json()
+                result = self.measure(backend, label, server, submit_records)
+            self.out(backend)[key] = result.as_json()
+
+    def floor_args(self, backend: Backend, key: str, root: Path) -> list[str]:
+        url = backend.database(key)
+        if url is not None:
+            return ["--database-url", url, "--connections", str(self.args.pg_floor_connections)]
+        sync = "FULL" if key == "floor_full" else "NORMAL"
+        return ["--db", str(root / "floor.db"), "--synchronous", sync]
 
     # 2. relay: submit and approve ---------------------------------------------------------
 
-    def writes(self, texts: list[str]) -> None:
-        server = relay_server(self.workdir / "relay")
+    def writes(self, backend: Backend, texts: list[str]) -> None:
+        root = self.workdir / f"{backend.name}-relay"
+        server = relay_server(root, f"relay-{backend.name}", backend.database("relay"))
         with running(server):
-            say(f"seeding {self.args.cases} active cases through the API")
+            say(f"{backend.name}: seeding {self.args.cases} active cases through the API")
             world = asyncio.run(seeding.seed_world(server.url, SPECIALIST, self.args.cases))
-            submit = submit_records(world, texts)
-            result = self.measure("submit", server, submit)
-            floor = self.results.get("floor", {}).get("rps")  # type: ignore[attr-defined]
-            entry = {**result.as_json(), "ratio_to_floor": ratio(result.rps, floor)}
-            states = seeding.item_states(server.db)
-            entry["pending_after_submit"] = states.get("pending", 0)
-            entry["profile"] = self.profile("submit", server, submit, cycle=True)
-            entry["memory_after"] = server.memory()
-            self.results["submit"] = entry
+            self.submit(backend, server, world, texts)
+            self.approve(backend, server, world)
+            self.out(backend)["memory"] = server.memory()
 
-            # Approve: each request decides a different pending item, which (the case being
-            # active and no delivery window set) is delivered in the same transaction.
-            seeding.wait_quiet(server.db)
-            need = int(self.args.approve_items)
-            say(f"seeding {need:,} pending letters for approve (direct insert, encrypted)")
-            approve_texts = letters.letters(256, seed=11, slips=False)
-            ids = seeding.seed_pending(server.db, server.keys, world.cases, approve_texts, need)
-            chunks = split_ids(ids, self.args)
-            make = lambda part: approve_records(world.staff_token, part)  # noqa: E731
-            result = self.measure(
-                "approve",
-                server,
-                make(chunks["measure"]),
-                cycle=False,
-                warmup=make(chunks["warmup"]),
-            )
-            entry = {**result.as_json(), "ratio_to_floor": ratio(result.rps, floor)}
-            entry["profile"] = self.profile("approve", server, make(chunks["profile"]), cycle=False)
-            entry["items_available"] = len(chunks["measure"])
-            entry["states_after"] = seeding.item_states(server.db)
-            self.results["approve"] = entry
-            self.results["memory"] = server.memory()
+    def submit(
+        self, backend: Backend, server: Server, world: seeding.World, texts: list[str]
+    ) -> None:
+        records = submit_records(world, texts)
+        # The scanner processes start with the first letter (relay/scanning.py): how long do
+        # the first letters to a fresh server wait? Sent one at a time, before any load.
+        first = loadgen.one_at_a_time(server.url, records[:3])
+        say(f"{backend.name}: first letters after start, one at a time: {first} (status, ms)")
+        result = self.measure(backend, "submit", server, records)
+        entry = {**result.as_json(), "first_letters_status_ms": first}
+        entry["ratio_to_floor"] = ratio(result.rps, self.out(backend).get("floor", {}).get("rps"))
+        entry["pending_after_submit"] = seeding.item_states(server.store).get("pending", 0)
+        entry["profile"] = self.profile(f"{backend.name}-submit", server, records, cycle=True)
+        entry["memory_after"] = server.memory()
+        self.out(backend)["submit"] = entry
+
+    def approve(self, backend: Backend, server: Server, world: seeding.World) -> None:
+        # Each request decides a different pending item, which (the case being active and no
+        # delivery window set) is delivered in the same transaction.
+        seeding.wait_quiet(server.store)
+        need = int(self.args.approve_items)
+        say(f"{backend.name}: seeding {need:,} pending letters for approve (direct, encrypted)")
+        approve_texts = letters.letters(256, seed=11, slips=False)
+        ids = seeding.seed_pending(server.store, server.keys, world.cases, approve_texts, need)
+        chunks = split_ids(ids, self.args)
+        make = lambda part: approve_records(world.staff_token, part)  # noqa: E731
+        result = self.measure(
+            backend,
+            "approve",
+            server,
+            make(chunks["measure"]),
+            cycle=False,
+            warmup=make(chunks["warmup"]),
+        )
+        floor = self.out(backend).get("floor", {}).get("rps")
+        entry = {**result.as_json(), "ratio_to_floor": ratio(result.rps, floor)}
+        label = f"{backend.name}-approve"
+        entry["profile"] = self.profile(label, server, make(chunks["profile"]), cycle=False)
+        entry["items_available"] = len(chunks["measure"])
+        entry["states_after"] = seeding.item_states(server.store)
+        self.out(backend)["approve"] = entry
 
     # 3. the queue -------------------------------------------------------------------------
 
-    def queue(self, texts: list[str]) -> None:
-        root = self.workdir / "queue"
-        server = relay_server(root, "relay-queue")
+    def queue(self, backend: Backend, texts: list[str]) -> None:
+        root = self.workdir / f"{backend.name}-queue"
+        server = relay_server(root, f"relay-queue-{backend.name}", backend.database("queue"))
         with running(server):
             world = asyncio.run(seeding.seed_world(server.url, SPECIALIST, 10))
             volunteer = asyncio.run(
                 seeding.add_volunteer(server.url, world.staff_token, "benchvol", world.cases[0].id)
             )
+        sizes = self.args.pg_sizes if backend.cluster else self.args.sizes
         rows = []
-        for size in self.args.sizes:
-            say(f"queue: growing the store to {size:,} items")
+        for size in sizes:
+            say(f"{backend.name}: queue: growing the store to {size:,} items")
             started = time.monotonic()
-            counts = seeding.grow_store(server.db, server.keys, world.cases, texts, size)
-            # The seeding leaves up to a gigabyte of dirty pages; write them out now, or the
-            # kernel's writeback lands in the measured run and relay's fsyncs queue behind it.
-            os.sync()
+            counts = seeding.grow_store(server.store, server.keys, world.cases, texts, size)
+            server.store.flush()  # the seeding's dirty pages written out before measuring
             seeded_in = round(time.monotonic() - started, 1)
             with running(server):
                 row: dict[str, object] = {**counts, "seed_seconds": seeded_in}
@@ -383,6 +440,7 @@ class Bench:
                     ("delivered", "/api/v1/queue?state=delivered", world.staff_token),
                 ):
                     result = self.measure(
+                        backend,
                         f"queue {size:,} items ({QUEUE_VIEWS[key]}, 1 connection)",
                         server,
                         [Record("GET", path, token)],
@@ -393,7 +451,7 @@ class Bench:
                     row[key] = result.as_json()
                 row["memory"] = server.memory()
             rows.append(row)
-        self.results["queue"] = rows
+        self.out(backend)["queue"] = rows
 
 
 def ratio(rps: float, floor: float | None) -> float | None:
@@ -445,6 +503,7 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "wrk": version,
+        "postgresql": pg_bin.parent.name if (pg_bin := pgcluster.bindir()) else None,
         "platform": platform.platform(),
     }
 
@@ -489,17 +548,20 @@ def _row(label: str, r: dict, floor: float | None) -> str:
     )
 
 
-def table(results: dict) -> str:
-    s = results["settings"]
+def measured(results: dict) -> list[tuple[str, dict]]:
+    """(backend, its results) for each backend measured, in the order they ran."""
+    return [(name, results[name]) for name in BACKENDS if name in results]
+
+
+def section(name: str, results: dict, cpu: dict) -> list[str]:
+    """One backend's rows: its floor, relay's writes as a fraction of it, the queue."""
+    title = results.get("title", name)
     lines = [
-        f"relay bench: {results['machine']['cores']} cores, load by {s['loadgen']}, "
-        f"{s['connections']} connections, {s['seconds']} s per run",
-        f"{'':<{LABEL}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/floor':>7} {'errors':>7}",
+        f"{title:<{LABEL}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/floor':>7} {'errors':>7}"
     ]
     floor = results.get("floor", {}).get("rps")
     for key, label in (
-        ("floor", "floor: INSERT+COMMIT, synchronous=NORMAL"),
-        ("floor_full", "floor: INSERT+COMMIT, synchronous=FULL"),
+        *FLOORS[name],
         ("submit", "submit  POST /me/items (1-3 KB, scanned)"),
         ("approve", "approve POST /items/{id}/decision (+deliver)"),
     ):
@@ -509,6 +571,19 @@ def table(results: dict) -> str:
         for key, view in QUEUE_VIEWS.items():
             label = f"queue {row['items']:>9,} items: {view}"
             lines.append(_row(label, row[key], None))
+    lines += memory_lines(results) + cpu_lines(name, cpu)
+    first = results.get("submit", {}).get("first_letters_status_ms")
+    if first:
+        shown = ", ".join(f"{ms:,.0f} ms ({status})" for status, ms in first)
+        lines.append(f"first letters to a fresh relay serve, one at a time: {shown}")
+    lines += profile_lines(results)
+    for problem in failed_runs(results):
+        lines.append(f"WARNING, not a valid measurement: {problem} (see the server log)")
+    return lines
+
+
+def memory_lines(results: dict) -> list[str]:
+    lines = []
     memory = results.get("memory")
     if memory:
         lines.append(
@@ -521,9 +596,34 @@ def table(results: dict) -> str:
             f"peak RSS of relay serve at {row['items']:,} items: "
             f"{row['memory']['server_peak_mib']} MiB"
         )
-    lines += profile_lines(results)
-    for problem in failed_runs(results):
-        lines.append(f"WARNING, not a valid measurement: {problem} (see the server log)")
+    return lines
+
+
+def cpu_lines(name: str, cpu: dict) -> list[str]:
+    """CPU per request of the floor, submit and approve: server + its children (+ database)."""
+    parts = []
+    for short, label in (
+        ("floor", FLOORS[name][0][1]),
+        ("submit", "submit"),
+        ("approve", "approve"),
+    ):
+        used = cpu.get(f"{name}: {label}")
+        if used:
+            parts.append(f"{short} " + " + ".join(f"{v:,}" for v in used.values()))
+    if not parts:
+        return []
+    where = "server + its child processes" + (" + PostgreSQL" if name == "postgresql" else "")
+    return [f"CPU per request (µs; {where}): " + "; ".join(parts)]
+
+
+def table(results: dict) -> str:
+    s = results["settings"]
+    lines = [
+        f"relay bench: {results['machine']['cores']} cores, load by {s['loadgen']}, "
+        f"{s['connections']} connections, {s['seconds']} s per run"
+    ]
+    for name, found in measured(results):
+        lines += ["", *section(name, found, results.get("cpu_per_request", {}))]
     lines.append("targets:")
     for name, met, detail in results["targets"]:
         lines.append(f"  [{'met' if met else 'NOT MET'}] {name}: {detail}")
@@ -531,6 +631,13 @@ def table(results: dict) -> str:
 
 
 def targets(results: dict) -> list[tuple[str, bool, str]]:
+    found = []
+    for name, r in measured(results):
+        found += [(f"{name}: {what}", met, detail) for what, met, detail in backend_targets(r)]
+    return found
+
+
+def backend_targets(results: dict) -> list[tuple[str, bool, str]]:
     found = []
     floor = results.get("floor", {}).get("rps")
     for key in ("submit", "approve"):
@@ -564,7 +671,7 @@ def targets(results: dict) -> list[tuple[str, bool, str]]:
     return found
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="relay's load benchmark (see bench/README.md)")
     parser.add_argument("--seconds", type=float, default=10, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds before each")
@@ -572,6 +679,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=32, help="active cases (2 parties each)")
     parser.add_argument("--approve-items", type=int, default=40_000)
     parser.add_argument("--sizes", default="1000,100000,1000000", help="queue store sizes")
+    parser.add_argument("--pg-sizes", default=None, help="queue sizes on PostgreSQL (--sizes)")
     parser.add_argument("--queue-seconds", type=float, default=4)
     parser.add_argument(
         "--queue-warmup",
@@ -583,39 +691,79 @@ def main() -> None:
     parser.add_argument("--profile-seconds", type=float, default=6)
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "aiohttp"), default="auto")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="sqlite,postgresql")
+    parser.add_argument(
+        "--pg-floor-connections", type=int, default=16, help="the PostgreSQL floor's connections"
+    )
     parser.add_argument("--only", default="floor,writes,queue", help="phases to run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
     args.sizes = [int(x) for x in args.sizes.split(",") if x]
-    phases = set(args.only.split(","))
+    args.pg_sizes = (
+        args.sizes if args.pg_sizes is None else [int(x) for x in args.pg_sizes.split(",") if x]
+    )
+    args.backends = [b for b in args.backends.split(",") if b]
+    if unknown := set(args.backends) - set(BACKENDS):
+        parser.error(f"unknown backend(s) {', '.join(sorted(unknown))}: choose from {BACKENDS}")
     if args.loadgen == "auto":
         args.loadgen = "wrk" if loadgen.wrk_path() else "aiohttp"
-    if args.loadgen == "aiohttp":
-        say("wrk not found (apt-get install wrk): using the aiohttp load generator")
+    return args
 
-    started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
-    bench = Bench(args, workdir)
-    bench.results["machine"] = machine()
-    bench.results["settings"] = {
+
+def settings(args: argparse.Namespace) -> dict[str, object]:
+    return {
         "loadgen": args.loadgen,
         "connections": args.connections,
         "seconds": args.seconds,
         "warmup": args.warmup,
         "cases": args.cases,
+        "backends": args.backends,
         "argon2": "lowered (time_cost=1, 8 MiB): logins are not benchmarked",
-        "relay_synchronous": "FULL (relay/storage/db.py)",
+        "sqlite": "relay synchronous=FULL (relay/storage/backends.py); queue sizes "
+        + ",".join(map(str, args.sizes)),
+        "postgresql": {
+            **pgcluster.SETTINGS,
+            "floor_connections": args.pg_floor_connections,
+            "queue_sizes": args.pg_sizes,
+        },
     }
+
+
+def run_backend(bench: Bench, name: str, phases: set[str], texts: list[str]) -> None:
+    """Every phase asked for on one backend; PostgreSQL on a cluster started for it."""
+    with contextlib.ExitStack() as stack:
+        cluster = None
+        if name == "postgresql":
+            if pgcluster.bindir() is None:
+                say("PostgreSQL is not installed (apt-get install postgresql): its runs skipped")
+                return
+            cluster = stack.enter_context(pgcluster.cluster(RESULTS / "logs" / "postgresql.log"))
+        backend = Backend(name, cluster)
+        bench.out(backend)["title"] = backend.title
+        say(f"{backend.title}")
+        if "floor" in phases:
+            say(f"{name}: floor: bare aiohttp, one INSERT committed per request")
+            bench.floor(backend, submit_records(_placeholder_world(bench.args.cases), texts))
+        if "writes" in phases:
+            bench.writes(backend, texts)
+        if "queue" in phases:
+            bench.queue(backend, texts)
+
+
+def main() -> None:
+    args = parse_args()
+    if args.loadgen == "aiohttp":
+        say("wrk not found (apt-get install wrk): using the aiohttp load generator")
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
+    bench = Bench(args, workdir)
+    bench.results["machine"] = machine()
+    bench.results["settings"] = settings(args)
     texts = letters.letters(512)
     try:
-        if "floor" in phases:
-            say("floor: bare aiohttp + aiosqlite INSERT/COMMIT per request")
-            bench.floor(submit_records(_placeholder_world(args.cases), texts))
-        if "writes" in phases:
-            bench.writes(texts)
-        if "queue" in phases:
-            bench.queue(texts)
+        for name in args.backends:
+            run_backend(bench, name, set(args.only.split(",")), texts)
     finally:
         logs = RESULTS / "logs"
         logs.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,9 @@
-"""Seeding: cases and party sessions through the HTTP API, bulk items straight into SQLite.
+"""Seeding: cases and party sessions through the HTTP API, bulk items straight into the database.
 
 Cases, participants, gates, activation and invite codes go through the API exactly as
 tests/conftest.py does, so the sessions the load uses are real ones. Items that only need to
-*exist* (pending items to approve, a store of 1M items behind the queue) are inserted with
-executemany in one transaction while the server is stopped, encrypted with relay's own
+*exist* (pending items to approve, a store of 1M items behind the queue) are written in one
+transaction (SQLite: executemany; PostgreSQL: COPY; see stores.py), encrypted with relay's own
 CaseCipher under each case's real data key, so the server opens them like any other.
 """
 
@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import random
-import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from stores import Store
 
 from relay.crypto import CaseCipher, KeyStore
 from relay.domain.hub import new_id, stamp
@@ -170,33 +170,15 @@ async def add_volunteer(base_url: str, staff_token: str, username: str, case_id:
 
 # Direct inserts ---------------------------------------------------------------------------
 
-_INSERT = (
-    "INSERT INTO items (id, seq, case_id, kind, author_id, author_role, sender_id, recipient_id, "
-    "state, version, original, body, findings, dismissed, recipient_state, created_at, "
-    "waiting_since, approved_at, delivered_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
-
-def _bulk_connection(db_path: Path, *, offline: bool = False) -> sqlite3.Connection:
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    # Seeding only: no fsync, a big page cache for the random-key primary index. `offline`
-    # (the server is stopped): no journal either, so 1M rows are written once, not to the WAL
-    # and then again by a checkpoint; WAL mode is restored when the connection closes.
-    if offline:
-        conn.execute("PRAGMA journal_mode=OFF")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("PRAGMA cache_size=-1000000")
-    conn.execute("PRAGMA foreign_keys=ON")
-    return conn
-
-
-def _ciphers(keys_dir: Path, conn: sqlite3.Connection, cases: Sequence[SeededCase]) -> dict:
+def _ciphers(
+    store: Store, conn: object, keys_dir: Path, cases: Sequence[SeededCase]
+) -> dict[str, CaseCipher]:
     keys = KeyStore.load(keys_dir)
     found = {}
     for case in cases:
-        (wrapped,) = conn.execute("SELECT data_key FROM cases WHERE id = ?", (case.id,)).fetchone()
-        found[case.id] = CaseCipher(case.id, keys.unwrap(case.id, wrapped))
+        ((wrapped,),) = store.rows(conn, "SELECT data_key FROM cases WHERE id = ?", (case.id,))
+        found[case.id] = CaseCipher(case.id, keys.unwrap(case.id, bytes(wrapped)))
     return found
 
 
@@ -240,6 +222,7 @@ def _sealed_row(
         author,
         recipient,
         state,
+        1,  # version
         sealed["original"],
         sealed["body"],
         sealed["findings"],
@@ -277,29 +260,31 @@ def _pending_rows(
     ]
 
 
+def _value(store: Store, conn: object, sql: str) -> int:
+    return int(store.rows(conn, sql)[0][0])
+
+
+_LAST_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM items"
+
+
 def seed_pending(
-    db_path: Path, keys_dir: Path, cases: Sequence[SeededCase], texts: Sequence[str], count: int
+    store: Store, keys_dir: Path, cases: Sequence[SeededCase], texts: Sequence[str], count: int
 ) -> list[str]:
     """`count` pending letters (no findings, so approvable), spread over the cases.
 
     Runs beside the (idle) server: the write lock is taken before reading the last `seq`.
     """
-    conn = _bulk_connection(db_path)
-    try:
-        ciphers = _ciphers(keys_dir, conn, cases)
-        conn.execute("BEGIN IMMEDIATE")
-        (seq,) = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM items").fetchone()
+    with store.connect(bulk=True) as conn:
+        ciphers = _ciphers(store, conn, keys_dir, cases)
+        store.begin_write(conn)
+        seq = _value(store, conn, _LAST_SEQ)
         now = datetime.now(UTC)
         rows = _pending_rows(
             cases, ciphers, texts, seq, count, lambda n: now - timedelta(microseconds=count - n)
         )
-        conn.executemany(_INSERT, rows)
+        store.insert_items(conn, rows)
         conn.execute("COMMIT")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        conn.close()
+        store.settle(conn)
     return [str(r[0]) for r in rows]
 
 
@@ -348,6 +333,7 @@ def _filler_rows(
             author,
             recipient,
             "delivered" if delivered else "rejected",
+            1,  # version
             *blobs,
             "opened" if delivered else None,
             when,
@@ -359,7 +345,7 @@ def _filler_rows(
 
 
 def grow_store(
-    db_path: Path,
+    store: Store,
     keys_dir: Path,
     cases: Sequence[SeededCase],
     texts: Sequence[str],
@@ -372,21 +358,22 @@ def grow_store(
     Awaiting items are real (1-3 KB letters, encrypted, bound to their row); their
     waiting_since times are spread over the whole history, so the oldest ones — the queue's
     first page — sit among old decided items, not conveniently at the end of the table.
+    Runs while the server is stopped.
     """
-    conn = _bulk_connection(db_path, offline=True)
-    try:
-        (have,) = conn.execute("SELECT COUNT(*) FROM items").fetchone()
-        (seq,) = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM items").fetchone()
+    with store.connect(bulk=True, offline=True) as conn:
+        have = _value(store, conn, "SELECT COUNT(*) FROM items")
+        seq = _value(store, conn, _LAST_SEQ)
         adding = total - have
         if adding <= 0:
-            return {"items": have, "awaiting": _awaiting(conn)}
+            return {"items": have, "awaiting": _value(store, conn, _AWAITING)}
         awaiting = min(adding, max(min_awaiting, round(adding * awaiting_share)))
         rng = random.Random(total)
-        ciphers = _ciphers(keys_dir, conn, cases)
+        ciphers = _ciphers(store, conn, keys_dir, cases)
         start = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=have)
-        conn.execute("BEGIN IMMEDIATE")
-        decided = _filler_rows(cases, ciphers, texts, seq + 1, adding - awaiting, start, rng)
-        conn.executemany(_INSERT, decided)
+        store.begin_write(conn)
+        store.insert_items(
+            conn, _filler_rows(cases, ciphers, texts, seq + 1, adding - awaiting, start, rng)
+        )
         seq += adding - awaiting
         rows = _pending_rows(
             cases,
@@ -396,47 +383,37 @@ def grow_store(
             awaiting,
             lambda _n: start + timedelta(seconds=rng.randrange(max(1, adding))),
         )
-        conn.executemany(_INSERT, rows)
+        store.insert_items(conn, rows)
         conn.execute("COMMIT")
-        return {"items": have + adding, "awaiting": _awaiting(conn)}
-    finally:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.close()
+        return {"items": have + adding, "awaiting": _value(store, conn, _AWAITING)}
 
 
-def wait_quiet(db_path: Path, timeout: float = 60.0) -> None:
+def wait_quiet(store: Store, timeout: float = 60.0) -> None:
     """Wait until the server has finished the requests a load run left in flight.
 
     A load generator stops on the clock, but the server still completes what it accepted;
     seeding must not race those writes for the next `seq`.
     """
-    conn = sqlite3.connect(db_path)
-    try:
+    with store.connect() as conn:
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
-            now = conn.execute("SELECT MAX(seq) FROM audit_events").fetchone()
+            now = store.rows(conn, "SELECT MAX(seq) FROM audit_events")
             if now == last:
                 return
             last = now
             time.sleep(1.0)
-    finally:
-        conn.close()
 
 
-def _awaiting(conn: sqlite3.Connection) -> int:
-    (n,) = conn.execute(
-        "SELECT COUNT(*) FROM items WHERE state IN ('pending', 'countersign')"
-    ).fetchone()
-    return int(n)
+_AWAITING = "SELECT COUNT(*) FROM items WHERE state IN ('pending', 'countersign')"
 
 
-def item_states(db_path: Path) -> dict[str, int]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return dict(conn.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall())
-    finally:
-        conn.close()
+def item_states(store: Store) -> dict[str, int]:
+    with store.connect() as conn:
+        return {
+            str(state): int(n)
+            for state, n in store.rows(conn, "SELECT state, COUNT(*) FROM items GROUP BY state")
+        }
 
 
 def decision_body() -> str:

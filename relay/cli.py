@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -16,14 +17,14 @@ import click
 from relay import audit_anchor
 from relay.app import open_relay
 from relay.audit import VerifyResult
-from relay.audit_anchor import AnchorUnreadable, read_anchor
+from relay.audit_anchor import Anchor, AnchorUnreadable, read_anchor
 from relay.config import Config, ConfigError
-from relay.crypto import KeyProblem, KeyStore
+from relay.crypto import KEY_BYTES, KeyProblem, KeyStore
 from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay
 from relay.domain.sessions import add_practitioner
 from relay.passwords import MIN_PASSWORD
-from relay.storage import fetch_all
+from relay.storage import StorageUnavailable, Store, Tx
 
 T = TypeVar("T")
 
@@ -39,7 +40,7 @@ def _config(**overrides: object) -> Config:
 async def _relay(config: Config) -> AsyncIterator[Relay]:
     try:
         relay = await open_relay(config)
-    except KeyProblem as exc:
+    except (KeyProblem, StorageUnavailable) as exc:
         raise click.ClickException(str(exc)) from exc
     try:
         yield relay
@@ -64,6 +65,33 @@ def _password(prompt: str) -> str:
     return password
 
 
+async def _holds_a_relay(config: Config) -> bool:
+    """PostgreSQL: whether the database already holds a relay's records (an audit event)."""
+    # Nothing is opened or wrapped to look, so a throwaway key store stands in for the keys.
+    stand_in = KeyStore(
+        config.keys_dir, {1: secrets.token_bytes(KEY_BYTES)}, secrets.token_bytes(KEY_BYTES)
+    )
+    try:
+        store = await Store(stand_in, path=config.db_path, url=config.database_url).open()
+    except StorageUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        return await store.read(audit_anchor.head) is not None
+    finally:
+        await store.close()
+
+
+def _already_initialised(config: Config) -> str | None:
+    """Why `relay init` must not run again, if it must not."""
+    if KeyStore.exists(config.keys_dir):
+        return f"keys in {config.keys_dir} exist"
+    if config.database_url is None:
+        return f"{config.db_path} exists" if config.db_path.exists() else None
+    if asyncio.run(_holds_a_relay(config)):
+        return "the PostgreSQL database ($RELAY_DATABASE_URL) holds one"
+    return None
+
+
 @click.group()
 def main() -> None:
     """relay: a moderated message relay for restorative justice."""
@@ -75,11 +103,9 @@ def main() -> None:
 def init(username: str) -> None:
     """Create the keys, the database and the first specialist."""
     config = _config()
-    if config.db_path.exists() or KeyStore.exists(config.keys_dir):
-        raise click.ClickException(
-            f"relay is already initialised ({config.db_path} or keys in {config.keys_dir} "
-            "exist); nothing was changed."
-        )
+    reason = _already_initialised(config)
+    if reason is not None:
+        raise click.ClickException(f"relay is already initialised ({reason}); nothing was changed.")
     password = _password("Password for the first specialist")
     KeyStore.create(config.keys_dir)
 
@@ -94,7 +120,8 @@ def init(username: str) -> None:
         )
 
     _run(work, config)
-    click.echo(f"Initialised: database {config.db_path}, keys in {config.keys_dir}/ (mode 0600).")
+    database = config.db_path if config.database_url is None else "on PostgreSQL"
+    click.echo(f"Initialised: database {database}, keys in {config.keys_dir}/ (mode 0600).")
     click.echo(f"Specialist {username!r} can sign in at /staff/login.")
 
 
@@ -142,7 +169,7 @@ def serve(host: str | None, port: int | None) -> None:
         KeyStore.load(config.keys_dir)
     except KeyProblem as exc:
         raise click.ClickException(str(exc)) from exc
-    if not config.db_path.exists():
+    if config.database_url is None and not config.db_path.exists():
         raise click.ClickException(f"{config.db_path} does not exist: run `relay init` first.")
     asyncio.run(run_server(config))
 
@@ -164,14 +191,10 @@ def keys() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Add a new master key and re-wrap every case's data key under it."""
-    from relay.maintenance import master_keys_in_use, rotate_keys
+    from relay.maintenance import count_data_keys, master_keys_in_use, rotate_keys
 
     async def work(relay: Relay) -> tuple[int, set[int], int]:
-        total = (
-            await fetch_all(
-                relay.db.reader, "SELECT COUNT(*) FROM cases WHERE data_key IS NOT NULL"
-            )
-        )[0][0]
+        total = await count_data_keys(relay)
         with click.progressbar(length=total, label="Re-wrapping data keys", file=sys.stderr) as bar:
             count = await rotate_keys(relay, bar.update)
         return count, await master_keys_in_use(relay), relay.keys.current_id
@@ -198,7 +221,7 @@ def audit_verify() -> None:
             anchor = read_anchor(relay.keys.directory)
         except AnchorUnreadable as exc:
             return VerifyResult(False, 0, None, str(exc))
-        return await relay.audit.verify(relay.db.reader, anchor)
+        return await relay.store.read(lambda tx: relay.audit.verify(tx, anchor))
 
     result = _run(work)
     if result.ok:
@@ -213,7 +236,7 @@ def audit_reanchor() -> None:
     """After a deliberate restore from a backup: accept the log's end as it now is."""
 
     async def work(relay: Relay) -> tuple[int | None, int]:
-        result = await relay.audit.verify(relay.db.reader)
+        result = await relay.store.read(relay.audit.verify)
         if not result.ok:
             raise click.ClickException(
                 f"Audit chain broken at event {result.first_bad}: {result.reason}. "
@@ -223,15 +246,18 @@ def audit_reanchor() -> None:
             previous = read_anchor(relay.keys.directory)
         except AnchorUnreadable:
             previous = None
-        async with relay.db.write() as conn:
-            await relay.audit.append(
-                conn,
+
+        def record(tx: Tx) -> Anchor | None:
+            relay.audit.append(
+                tx,
                 at=relay.now(),
                 actor=SYSTEM,
                 action="audit.reanchored",
                 previous_anchor=previous.seq if previous else None,
             )
-        newest = await audit_anchor.head(relay.db.reader)
+            return audit_anchor.head(tx)
+
+        newest = await relay.store.write(record)
         assert newest is not None
         await asyncio.to_thread(audit_anchor.write_anchor, relay.keys.directory, newest)
         return (previous.seq if previous else None), newest.seq
@@ -245,13 +271,18 @@ def audit_reanchor() -> None:
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def backup(path: Path) -> None:
-    """Write a consistent copy of the database to PATH (safe while serving)."""
+    """Write a consistent copy of the database to PATH (safe while serving).
+
+    On PostgreSQL ($RELAY_DATABASE_URL) this runs `pg_dump --format=custom` with that URL (the
+    PostgreSQL client tools must be installed); restore it with pg_restore.
+    """
+    from relay.maintenance import BackupFailed
     from relay.maintenance import backup as run_backup
 
     async def work(relay: Relay) -> None:
         try:
             await run_backup(relay, path)
-        except FileExistsError as exc:
+        except (FileExistsError, BackupFailed) as exc:
             raise click.ClickException(str(exc)) from exc
 
     _run(work)

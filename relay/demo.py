@@ -7,7 +7,7 @@ import secrets
 from relay.domain import cases, gates, items, participants, sessions
 from relay.domain.actors import Staff
 from relay.domain.hub import Relay
-from relay.storage import fetch_all
+from relay.storage import queue
 
 
 def _passphrase() -> str:
@@ -15,15 +15,58 @@ def _passphrase() -> str:
     return "-".join(secrets.choice(words) for _ in range(4)) + f"-{secrets.randbelow(100)}"
 
 
-async def create_demo(relay: Relay) -> list[str]:
-    rows = await fetch_all(
-        relay.db.reader,
-        "SELECT id, username FROM practitioners WHERE role = 'specialist' ORDER BY created_at "
-        "LIMIT 1",
-    )
-    if not rows:
+PARTIES = {
+    "harmed": (
+        "Alex",
+        {
+            "name": "Alex Demo",
+            "email": "alex@example.org",
+            "phone": "07700 900001",
+            "address": "1 Example Street, Cambridge CB1 1AA",
+        },
+    ),
+    "responsible": (
+        "Jordan",
+        {
+            "name": "Jordan Demo",
+            "email": "jordan@example.net",
+            "phone": "07700 900002",
+            "address": "2 Example Road, Leeds LS1 1AA",
+        },
+    ),
+}
+
+
+async def _specialist(relay: Relay) -> Staff:
+    """The specialist made by `relay init` (the first in the list)."""
+    staff = await relay.store.read(queue.practitioners)
+    first = next((p for p in staff if p.role == "specialist"), None)
+    if first is None:
         raise RuntimeError("run `relay init` first")
-    specialist = Staff(rows[0][0], rows[0][1], "specialist")
+    return Staff(first.id, first.username, "specialist")
+
+
+async def _admitted_parties(
+    relay: Relay, specialist: Staff, case_id: str
+) -> list[participants.NewParticipant]:
+    """Both principals added, consenting and assessed; the case admitted."""
+    people = [
+        await participants.add_participant(
+            relay, specialist, case_id, role=role, alias=alias, vault=vault, supports=None
+        )
+        for role, (alias, vault) in PARTIES.items()
+    ]
+    for person in people:
+        await gates.record_consent(relay, specialist, case_id, person.id, True)
+        await gates.record_assessment(
+            relay, specialist, case_id, person.id, "safe", "Demo assessment."
+        )
+    await gates.record_admission(relay, specialist, case_id, "Demo admission.")
+    return people
+
+
+async def create_demo(relay: Relay) -> list[str]:
+    specialist = await _specialist(relay)
     volunteer_password = _passphrase()
     volunteer = "demo-volunteer"
     await sessions.add_practitioner(
@@ -42,40 +85,7 @@ async def create_demo(relay: Relay) -> list[str]:
         risk_level="standard",
     )
     await cases.assign(relay, specialist, case.id, volunteer)
-    harmed = await participants.add_participant(
-        relay,
-        specialist,
-        case.id,
-        role="harmed",
-        alias="Alex",
-        vault={
-            "name": "Alex Demo",
-            "email": "alex@example.org",
-            "phone": "07700 900001",
-            "address": "1 Example Street, Cambridge CB1 1AA",
-        },
-        supports=None,
-    )
-    responsible = await participants.add_participant(
-        relay,
-        specialist,
-        case.id,
-        role="responsible",
-        alias="Jordan",
-        vault={
-            "name": "Jordan Demo",
-            "email": "jordan@example.net",
-            "phone": "07700 900002",
-            "address": "2 Example Road, Leeds LS1 1AA",
-        },
-        supports=None,
-    )
-    for person in (harmed, responsible):
-        await gates.record_consent(relay, specialist, case.id, person.id, True)
-        await gates.record_assessment(
-            relay, specialist, case.id, person.id, "safe", "Demo assessment."
-        )
-    await gates.record_admission(relay, specialist, case.id, "Demo admission.")
+    harmed, responsible = await _admitted_parties(relay, specialist, case.id)
     await cases.activate(relay, specialist, case.id)
     lines = [f"Demo case {case.id} is active.", ""]
     lines.append(f"Practitioner (volunteer): username {volunteer}  password {volunteer_password}")

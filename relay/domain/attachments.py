@@ -82,9 +82,6 @@ def writable_item(tx: Tx, actor: Actor, item_id: str) -> Item:
     return item
 
 
-_writable_item = writable_item  # the name relay/domain/dashboard.py knows it by
-
-
 async def clean(data: bytes) -> CleanedAttachment:
     """The file cleaned in the cleaners' pool (never inside a transaction); 413/422 if refused."""
     if len(data) > MAX_BYTES:

@@ -1,11 +1,17 @@
-"""Sign-in for practitioners and participants, sessions, and login throttling."""
+"""Sign-in for practitioners and participants, sessions, and login throttling.
+
+A password hash costs tens of milliseconds, so it is never checked inside a transaction: the
+stored hash is read, checked, and only then is the session written, in a transaction that
+makes sure the hash it was checked against is still the one stored.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from relay.domain.access import specialist_only
@@ -13,7 +19,12 @@ from relay.domain.actors import Actor, Party, Staff
 from relay.domain.errors import Conflict, TooManyAttempts, Unauthorized
 from relay.domain.hub import Relay, new_id, stamp
 from relay.domain.participants import activate_invite
-from relay.storage import Connection, fetch_all
+from relay.storage import participants, practitioners
+from relay.storage import sessions as stored
+from relay.storage.tx import Tx
+
+STAFF_REFUSED = "The username or password is not right."
+PARTY_REFUSED = "The login or passphrase is not right."
 
 
 def token_hash(token: str) -> str:
@@ -28,16 +39,19 @@ class Session:
     actor: Actor
 
 
-async def _open_session(
-    relay: Relay, conn: Connection, kind: str, subject_id: str
-) -> tuple[str, str]:
+def _open_session(relay: Relay, tx: Tx, kind: str, subject_id: str) -> tuple[str, str]:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     now = relay.now()
     expires = now + timedelta(seconds=relay.config.session_ttl_seconds)
-    await conn.execute(
-        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, NULL)",
-        (token_hash(token), kind, subject_id, csrf, stamp(now), stamp(expires)),
+    stored.insert(
+        tx,
+        token_hash=token_hash(token),
+        kind=kind,
+        subject_id=subject_id,
+        csrf=csrf,
+        at=stamp(now),
+        expires=stamp(expires),
     )
     return token, csrf
 
@@ -45,9 +59,10 @@ async def _open_session(
 class _Throttle:
     """Failures per account: slowed after a few, locked (429) after more.
 
-    Guesses sent in parallel all pass `check()` before any of them is counted, so failures are
-    counted inside the write transaction, and a right password is let in only if the account
-    is not locked at the moment its session is written.
+    Guesses sent in parallel all pass `check()` before any of them is counted, so each failure
+    is counted in a write that reads the count afresh (writes are serialised, so none is lost),
+    and a right password is let in only if the account is not locked at the moment its session
+    is written.
     """
 
     def __init__(self, relay: Relay, kind: str, name: str) -> None:
@@ -64,105 +79,103 @@ class _Throttle:
                 retry_after=int((until - now).total_seconds()) + 1,
             )
 
-    async def _row(self, conn: Connection) -> tuple[int, str | None]:
-        rows = await fetch_all(
-            conn, "SELECT failures, locked_until FROM login_attempts WHERE key = ?", (self.key,)
-        )
-        return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
-
     async def check(self) -> None:
         """429 at once while locked, before spending a password hash on the attempt."""
-        _, locked_until = await self._row(self.relay.db.reader)
-        self._still_locked(locked_until)
+        attempts = await self.relay.store.read(lambda tx: stored.attempts(tx, self.key))
+        self._still_locked(attempts.locked_until)
 
-    async def failed(self) -> None:
+    def _count(self, tx: Tx) -> int:
         config = self.relay.config
         now = self.relay.now()
-        async with self.relay.db.write() as conn:
-            failures, locked_until = await self._row(conn)
-            self._still_locked(locked_until)  # locked meanwhile: answer like every locked try
-            failures = (0 if locked_until is not None else failures) + 1  # a lapsed lock resets
-            locked = None
-            if failures >= config.login_lock_after:
-                locked = stamp(now + timedelta(seconds=config.login_lock_seconds))
-            await conn.execute(
-                "INSERT INTO login_attempts VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                "failures = excluded.failures, last_failure_at = excluded.last_failure_at, "
-                "locked_until = excluded.locked_until",
-                (self.key, 0 if locked else failures, stamp(now), locked),
-            )
+        attempts = stored.attempts(tx, self.key)
+        self._still_locked(attempts.locked_until)  # locked meanwhile: answer like every locked try
+        # A lapsed lock starts the count again.
+        failures = (0 if attempts.locked_until is not None else attempts.failures) + 1
+        locked = None
+        if failures >= config.login_lock_after:
+            locked = stamp(now + timedelta(seconds=config.login_lock_seconds))
+        stored.record_failure(
+            tx, self.key, failures=0 if locked else failures, at=stamp(now), locked_until=locked
+        )
+        return failures
+
+    async def failed(self) -> None:
+        failures = await self.relay.store.write(self._count)
+        config = self.relay.config
         if failures >= config.login_slow_after and config.login_delay_seconds > 0:
             await asyncio.sleep(config.login_delay_seconds)
 
-    async def succeeded(self, conn: Connection) -> None:
+    def succeeded(self, tx: Tx) -> None:
         """Inside the login's write transaction: refuse (429) if locked since `check()`."""
-        _, locked_until = await self._row(conn)
-        self._still_locked(locked_until)
-        await conn.execute("DELETE FROM login_attempts WHERE key = ?", (self.key,))
+        self._still_locked(stored.attempts(tx, self.key).locked_until)
+        stored.clear_attempts(tx, self.key)
 
 
 async def staff_login(relay: Relay, username: str, password: str) -> Session:
     throttle = _Throttle(relay, "staff", username)
     await throttle.check()
-    rows = await fetch_all(
-        relay.db.reader,
-        "SELECT id, role, password_hash FROM practitioners WHERE username = ? AND active = 1",
-        (username,),
-    )
-    stored = rows[0]["password_hash"] if rows else None
-    if not await relay.passwords.verify(stored, password):
+    login = await relay.store.read(lambda tx: practitioners.staff_login(tx, username))
+    # An unknown name is checked against a dummy hash: it takes as long as a real check.
+    right = await relay.passwords.verify(login.password_hash if login else None, password)
+    if login is None or not right:
         await throttle.failed()
-        raise Unauthorized("The username or password is not right.")
-    staff_id, role = rows[0]["id"], rows[0]["role"]
-    async with relay.db.write() as conn:
-        await throttle.succeeded(conn)
-        token, csrf = await _open_session(relay, conn, "staff", staff_id)
-        await relay.audit.append(
-            conn,
-            at=relay.now(),
-            actor=f"staff:{username}",
-            action="session.login",
-            subject=staff_id,
+        raise Unauthorized(STAFF_REFUSED)
+
+    def work(tx: Tx) -> tuple[str, str]:
+        if practitioners.staff_login(tx, username) != login:  # changed since the check
+            raise Unauthorized(STAFF_REFUSED)
+        throttle.succeeded(tx)
+        token, csrf = _open_session(relay, tx, "staff", login.id)
+        relay.audit.append(
+            tx, at=relay.now(), actor=f"staff:{username}", action="session.login", subject=login.id
         )
-    return Session(token, csrf, role, Staff(staff_id, username, role, token_hash(token)))
+        return token, csrf
+
+    token, csrf = await relay.store.write(work)
+    return Session(
+        token, csrf, login.role, Staff(login.id, username, login.role, token_hash(token))
+    )
 
 
 async def party_login(relay: Relay, login: str, passphrase: str) -> Session:
     throttle = _Throttle(relay, "party", login)
     await throttle.check()
-    rows = await fetch_all(
-        relay.db.reader,
-        "SELECT id, case_id, role, supports, passphrase_hash FROM participants WHERE login = ?",
-        (login,),
-    )
-    stored = rows[0]["passphrase_hash"] if rows else None
-    if not await relay.passwords.verify(stored, passphrase):
+    found = await relay.store.read(lambda tx: stored.party_login(tx, login))
+    right = await relay.passwords.verify(found.passphrase_hash if found else None, passphrase)
+    if found is None or not right:
         await throttle.failed()
-        raise Unauthorized("The login or passphrase is not right.")
-    return await _party_session(relay, rows[0]["id"], throttle)
+        raise Unauthorized(PARTY_REFUSED)
+
+    def unchanged(tx: Tx) -> None:
+        if stored.party_login(tx, login) != found:  # changed since the check
+            raise Unauthorized(PARTY_REFUSED)
+        throttle.succeeded(tx)
+
+    return await _party_session(relay, found.participant_id, unchanged)
 
 
-async def _party_session(relay: Relay, participant_id: str, throttle: _Throttle | None) -> Session:
-    rows = await fetch_all(
-        relay.db.reader,
-        "SELECT case_id, role, supports FROM participants WHERE id = ?",
-        (participant_id,),
-    )
-    case_id, role, supports = rows[0]
-    async with relay.db.write() as conn:
-        if throttle is not None:
-            await throttle.succeeded(conn)
-        token, csrf = await _open_session(relay, conn, "party", participant_id)
-        await relay.audit.append(
-            conn,
+async def _party_session(
+    relay: Relay, participant_id: str, before: Callable[[Tx], None] | None
+) -> Session:
+    def work(tx: Tx) -> tuple[str, str, Party]:
+        if before is not None:
+            before(tx)
+        person = participants.get(tx, participant_id)
+        assert person is not None
+        token, csrf = _open_session(relay, tx, "party", participant_id)
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=f"party:{participant_id}",
             action="session.login",
-            case_id=case_id,
+            case_id=person.case_id,
             subject=participant_id,
         )
-    party = Party(participant_id, case_id, role, supports, token_hash(token))
-    return Session(token, csrf, role, party)
+        party = Party(participant_id, person.case_id, person.role, person.supports)
+        return token, csrf, party
+
+    token, csrf, party = await relay.store.write(work)
+    return Session(token, csrf, party.role, replace(party, session=token_hash(token)))
 
 
 async def party_activate(relay: Relay, code: str, passphrase: str) -> tuple[Session, str]:
@@ -176,44 +189,34 @@ async def authenticate(relay: Relay, token: str) -> tuple[Actor, str]:
         raise Unauthorized("Please sign in.")
     digest = token_hash(token)
     # One read: the session with its practitioner (active ones only) or its participant.
-    rows = await fetch_all(
-        relay.db.reader,
-        "SELECT s.kind, s.subject_id, s.csrf_token, s.expires_at, s.revoked_at, "
-        "st.username, st.role, pa.case_id, pa.role, pa.supports FROM sessions s "
-        "LEFT JOIN practitioners st ON s.kind = 'staff' AND st.id = s.subject_id "
-        "AND st.active = 1 "
-        "LEFT JOIN participants pa ON s.kind = 'party' AND pa.id = s.subject_id "
-        "WHERE s.token_hash = ?",
-        (digest,),
-    )
-    if not rows or rows[0]["revoked_at"] is not None:
+    found = await relay.store.read(lambda tx: stored.find(tx, digest))
+    if found is None or found.revoked_at is not None:
         raise Unauthorized("Please sign in.")
-    kind, subject, csrf, expires, _revoked, username, staff_role, case_id, role, supports = rows[0]
-    if datetime.fromisoformat(expires) <= relay.now():
+    if datetime.fromisoformat(found.expires_at) <= relay.now():
         raise Unauthorized("Your session has expired. Please sign in again.")
-    if kind == "staff":
-        if username is None:
+    if found.kind == "staff":
+        if found.username is None or found.staff_role is None:
             raise Unauthorized("Please sign in.")
-        return Staff(subject, username, staff_role, digest), csrf
-    if case_id is None:
+        return Staff(found.subject_id, found.username, found.staff_role, digest), found.csrf_token
+    if found.case_id is None or found.role is None:
         raise Unauthorized("Please sign in.")
-    return Party(subject, case_id, role, supports, digest), csrf
+    party = Party(found.subject_id, found.case_id, found.role, found.supports, digest)
+    return party, found.csrf_token
 
 
 async def logout(relay: Relay, actor: Actor) -> None:
-    async with relay.db.write() as conn:
-        await conn.execute(
-            "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-            (stamp(relay.now()), actor.session),
-        )
-        await relay.audit.append(
-            conn,
+    def work(tx: Tx) -> None:
+        stored.revoke(tx, actor.session, stamp(relay.now()))
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=actor.label,
             action="session.logout",
             subject=actor.id,
             case_id=actor.case_id if isinstance(actor, Party) else None,
         )
+
+    await relay.store.write(work)
 
 
 async def add_practitioner(
@@ -229,23 +232,29 @@ async def add_practitioner(
     label = "cli" if actor is None else specialist_only(actor).label
     digest = await relay.passwords.hash(password)
     practitioner_id = new_id("prc")
-    async with relay.db.write() as conn:
-        taken = await fetch_all(conn, "SELECT 1 FROM practitioners WHERE username = ?", (username,))
-        if taken:
+
+    def work(tx: Tx) -> None:
+        if practitioners.username_taken(tx, username):
             raise Conflict(f"The username {username!r} is taken.")
-        now = stamp(relay.now())
-        await conn.execute(
-            "INSERT INTO practitioners VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-            (practitioner_id, username, display_name, role, digest, now, now),
+        practitioners.insert(
+            tx,
+            practitioner_id=practitioner_id,
+            username=username,
+            display_name=display_name,
+            role=role,
+            password_hash=digest,
+            at=stamp(relay.now()),
         )
-        await relay.audit.append(
-            conn,
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=label,
             action="practitioner.added",
             subject=practitioner_id,
             role=role,
         )
+
+    await relay.store.write(work)
     return practitioner_id
 
 
@@ -253,26 +262,23 @@ async def change_password(relay: Relay, actor: Actor, old: str, new: str) -> Non
     """A practitioner changes their password; every one of their sessions ends."""
     if not isinstance(actor, Staff):
         raise Unauthorized("Please sign in.")
-    rows = await fetch_all(
-        relay.db.reader, "SELECT password_hash FROM practitioners WHERE id = ?", (actor.id,)
-    )
-    if not rows or not await relay.passwords.verify(rows[0][0], old):
+    current = await relay.store.read(lambda tx: practitioners.password_hash(tx, actor.id))
+    if current is None or not await relay.passwords.verify(current, old):
         raise Unauthorized("The current password is not right.")
     digest = await relay.passwords.hash(new)
-    async with relay.db.write() as conn:
+
+    def work(tx: Tx) -> None:
+        if practitioners.password_hash(tx, actor.id) != current:  # changed meanwhile
+            raise Unauthorized("The current password is not right.")
         now = stamp(relay.now())
-        await conn.execute(
-            "UPDATE practitioners SET password_hash = ?, password_changed_at = ? WHERE id = ?",
-            (digest, now, actor.id),
-        )
-        await conn.execute(
-            "UPDATE sessions SET revoked_at = ? WHERE subject_id = ? AND revoked_at IS NULL",
-            (now, actor.id),
-        )
-        await relay.audit.append(
-            conn,
+        practitioners.set_password(tx, actor.id, digest, now)
+        stored.revoke_all_of(tx, actor.id, now)
+        relay.audit.append(
+            tx,
             at=relay.now(),
             actor=actor.label,
             action="practitioner.password_changed",
             subject=actor.id,
         )
+
+    await relay.store.write(work)

@@ -135,7 +135,7 @@ def aliases(tx: Tx, case_ids: Sequence[str]) -> dict[str, list[str]]:
     """The participants' aliases (never their contact details), by case, oldest first."""
     rows = tx.rows(
         f"SELECT case_id, alias FROM participants WHERE case_id IN {_id_set(tx)} "  # noqa: S608
-        "ORDER BY created_at",
+        "ORDER BY created_at, id",
         (_ids(case_ids),),
     )
     names: dict[str, list[str]] = {}

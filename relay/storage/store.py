@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from relay.crypto import CaseCipher, KeyStore
 from relay.domain.errors import Conflict, NotFound
-from relay.storage import migrate
+from relay.storage import idempotency, migrate
 from relay.storage.backends import SQLite, backend_for
 from relay.storage.checkpoints import BACKSTOP_PAGES, FINISH, Checkpointer
 from relay.storage.errors import StorageUnavailable
@@ -138,8 +138,22 @@ class Store:
 
     # -- the writer -------------------------------------------------------------------------
     async def write(self, fn: Callable[[Tx], T]) -> T:
-        """Run `fn(tx)` in a write transaction on the writer thread; its result once durable."""
-        return await self._submit(fn, raw=False)
+        """Run `fn(tx)` in a write transaction on the writer thread; its result once durable.
+
+        In a request carrying an Idempotency-Key (storage/idempotency.py), the first write also
+        reserves the key in the same transaction: the change and the key commit together.
+        """
+        pending = idempotency.PENDING.get()
+        if pending is None or pending.consumed:
+            return await self._submit(fn, raw=False)
+        pending.consumed = True
+        try:
+            result = await self._submit(pending.reserving(fn), raw=False)
+        except Exception:
+            pending.consumed = False  # rolled back, key and all: a later write reserves it
+            raise
+        pending.reserved = True
+        return result
 
     async def _submit(self, fn: Callable[[Tx], Any], *, raw: bool) -> Any:
         if self._closed or self._writer_thread is None:

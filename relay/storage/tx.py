@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from relay.crypto import CaseCipher
+from relay.domain.errors import Invalid
 from relay.storage.errors import Duplicate, StorageUnavailable, TransactionClosed
 
 Params = Sequence[object]
@@ -83,6 +84,21 @@ def to_pyformat(sql: str) -> str:
     return "".join(out)
 
 
+class _Nothing:
+    """The answer of a query that cannot match anything."""
+
+    rowcount = 0
+
+    def fetchall(self) -> list[Row]:
+        return []
+
+    def fetchone(self) -> Row | None:
+        return None
+
+
+_NOTHING = _Nothing()
+
+
 class Ciphers(Protocol):
     def cipher(self, tx: Tx, case_id: str) -> CaseCipher: ...
 
@@ -113,6 +129,12 @@ class Tx:
 
     def _execute(self, sql: str, params: Params) -> Any:
         self._check()
+        if self.dialect != "sqlite" and any(isinstance(p, str) and "\x00" in p for p in params):
+            # PostgreSQL text cannot hold NUL: such a value matches nothing stored, and can
+            # never be stored.
+            if sql.lstrip()[:6].upper() == "SELECT":
+                return _NOTHING
+            raise Invalid("Text cannot contain a NUL character.")
         try:
             return self._conn.execute(self._sql(sql), tuple(params))
         except Exception as exc:

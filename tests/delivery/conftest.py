@@ -27,7 +27,8 @@ from relay.domain.hub import Relay
 from relay.keys import RELAY
 from relay.mailer import MAX_ATTEMPTS, Mailer, MailSettings, backoff_seconds
 from relay.outbox import send_due
-from relay.storage import Connection, Row
+from relay.storage import Store, Tx
+from relay.storage.tx import Row
 from tests.conftest import World
 
 # Every column sealed under a case's data key: table -> (column holding the case id, column
@@ -172,8 +173,8 @@ async def give_up_notifying(world: World, clock: FrozenClock) -> None:
 
 
 async def notifications(world: World) -> list[Row]:
-    return list(
-        await relay_of(world).db.reader.execute_fetchall(
+    return await relay_of(world).store.read(
+        lambda tx: tx.rows(
             "SELECT * FROM notifications WHERE case_id = ? ORDER BY created_at, id",
             (world.case_id,),
         )
@@ -242,12 +243,11 @@ class Sealed:
     blob: bytes
 
 
-async def sealed_fields(conn: Connection, case_id: str) -> list[Sealed]:
-    """Every non-empty ciphertext of the case, in every column sealed under its data key."""
+def _sealed_of(tx: Tx, case_id: str) -> list[Sealed]:
     found = []
     for table, (case_column, id_column, fields) in ENCRYPTED.items():
         columns = ", ".join(fields)
-        rows = await conn.execute_fetchall(
+        rows = tx.rows(
             f"SELECT {id_column} AS row_id, {columns} FROM {table} WHERE {case_column} = ?",
             (case_id,),
         )
@@ -258,31 +258,54 @@ async def sealed_fields(conn: Connection, case_id: str) -> list[Sealed]:
     return found
 
 
-async def current_blob(conn: Connection, sealed: Sealed) -> bytes | None:
+async def sealed_fields(store: Store, case_id: str) -> list[Sealed]:
+    """Every non-empty ciphertext of the case, in every column sealed under its data key."""
+    return await store.read(lambda tx: _sealed_of(tx, case_id))
+
+
+async def current_blob(store: Store, sealed: Sealed) -> bytes | None:
     id_column = ENCRYPTED[sealed.table][1]
-    rows = await conn.execute_fetchall(
-        f"SELECT {sealed.field} FROM {sealed.table} WHERE {id_column} = ?", (sealed.row_id,)
+    value = await store.read(
+        lambda tx: tx.value(
+            f"SELECT {sealed.field} FROM {sealed.table} WHERE {id_column} = ?", (sealed.row_id,)
+        )
     )
-    return None if not rows or rows[0][0] is None else bytes(rows[0][0])
+    return None if value is None else bytes(value)
 
 
-async def blob_columns(conn: Connection) -> set[tuple[str, str]]:
-    tables = await conn.execute_fetchall(
+def _blob_columns(tx: Tx) -> set[tuple[str, str]]:
+    if tx.dialect == "postgresql":
+        rows = tx.rows(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND data_type = 'bytea'"
+        )
+        return {(row[0], row[1]) for row in rows}
+    tables = tx.rows(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     )
     found = set()
     for (table,) in tables:
-        for column in await conn.execute_fetchall(f"PRAGMA table_info({table})"):
+        for column in tx.rows(f"PRAGMA table_info({table})"):
             if column["type"].upper() == "BLOB":
                 found.add((table, column["name"]))
     return found
+
+
+async def blob_columns(store: Store) -> set[tuple[str, str]]:
+    """Every binary column of the schema, as (table, column)."""
+    return await store.read(_blob_columns)
 
 
 # --- the relay command -------------------------------------------------------------------------
 
 
 async def run_cli(config: Config, *args: str, db: Path | None = None) -> Result:
-    """`relay ARGS` with RELAY_DB/RELAY_KEYS of the test, in a thread (it runs its own loop)."""
-    env = {"RELAY_DB": str(db or config.db_path), "RELAY_KEYS": str(config.keys_dir)}
+    """`relay ARGS` with the test's database (RELAY_DB, or RELAY_DATABASE_URL on PostgreSQL) and
+    RELAY_KEYS, in a thread (it runs its own loop)."""
+    env = {
+        "RELAY_DB": str(db or config.db_path),
+        "RELAY_DATABASE_URL": config.database_url or "",
+        "RELAY_KEYS": str(config.keys_dir),
+    }
     runner = CliRunner()
     return await asyncio.to_thread(runner.invoke, relay_cli, list(args), env=env)

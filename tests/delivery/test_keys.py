@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 import stat
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from relay import audit_anchor
 from relay.app import create_app, open_relay
 from relay.audit_anchor import Anchor, read_anchor, write_anchor
 from relay.config import Config
-from relay.crypto import CaseCipher
+from relay.crypto import CaseCipher, KeyStore
 from relay.domain.hub import Relay
+from relay.storage import Store
+from tests.backends import on_postgres
 from tests.conftest import PASSPHRASE, PASSWORD, Api, World
 from tests.delivery.conftest import (
     approve,
@@ -26,6 +29,8 @@ from tests.delivery.conftest import (
     write,
 )
 
+sqlite_only = pytest.mark.skipif(on_postgres(), reason="a SQLite file is restored")
+postgres_only = pytest.mark.skipif(not on_postgres(), reason="pg_dump backs up PostgreSQL")
 LETTER = "I wanted to say sorry properly, so I wrote this by hand."
 
 
@@ -39,15 +44,20 @@ async def with_letter_and_scan(world: World) -> str:
     return item_id
 
 
+async def data_keys(relay: Relay) -> dict[str, bytes]:
+    """Every case's wrapped data key, by case id (those shredded left out)."""
+    rows = await relay.store.read(
+        lambda tx: tx.rows("SELECT id, data_key FROM cases WHERE data_key IS NOT NULL")
+    )
+    return {str(row[0]): bytes(row[1]) for row in rows}
+
+
 async def plaintexts(relay: Relay) -> dict[tuple[str, str, str], bytes]:
     """Every sealed field of every case that still has a key, opened with that key."""
-    conn = relay.db.reader
     opened = {}
-    for case_id, wrapped in await conn.execute_fetchall(
-        "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL"
-    ):
+    for case_id, wrapped in (await data_keys(relay)).items():
         cipher = CaseCipher(case_id, relay.keys.unwrap(case_id, wrapped))
-        for sealed in await sealed_fields(conn, case_id):
+        for sealed in await sealed_fields(relay.store, case_id):
             plain = cipher.open_bytes(sealed.table, sealed.row_id, sealed.field, sealed.blob)
             opened[(sealed.table, sealed.row_id, sealed.field)] = plain
     return opened
@@ -76,8 +86,8 @@ async def test_rotation_rewraps_every_case_and_the_old_master_can_be_retired(
     assert stat.S_IMODE(new_key.stat().st_mode) == 0o600
     relay = await open_relay(config)
     try:
-        rows = await relay.db.reader.execute_fetchall("SELECT data_key FROM cases")
-        assert {relay.keys.wrapped_with(row[0]) for row in rows} == {2}
+        wrapped = await data_keys(relay)
+        assert {relay.keys.wrapped_with(key) for key in wrapped.values()} == {2}
         assert await plaintexts(relay) == before
     finally:
         await relay.close()
@@ -107,8 +117,8 @@ async def test_rotation_while_serving_wraps_new_cases_under_the_new_key(
     )
     await with_letter_and_scan(world)  # the running service still opens the re-wrapped case
     relay = relay_of(world)
-    rows = await relay.db.reader.execute_fetchall("SELECT id, data_key FROM cases")
-    assert {case_id: relay.keys.wrapped_with(key) for case_id, key in rows} == {
+    wrapped = await data_keys(relay)
+    assert {case_id: relay.keys.wrapped_with(key) for case_id, key in wrapped.items()} == {
         world.case_id: 2,
         created["id"]: 2,
     }
@@ -123,6 +133,16 @@ async def test_rotation_while_serving_wraps_new_cases_under_the_new_key(
         await restarted.close()
 
 
+async def read_file(config: Config, path: Path, sql: str) -> object:
+    """The first value `sql` finds in the SQLite database file at `path`."""
+    store = await Store(KeyStore.load(config.keys_dir), path=path).open()
+    try:
+        return await store.read(lambda tx: tx.value(sql))
+    finally:
+        await store.close()
+
+
+@sqlite_only
 async def test_restore_drill_backup_while_serving_opens_with_the_same_keys(
     world: World, config: Config, tmp_path: Path, aiohttp_client: Any
 ) -> None:
@@ -140,8 +160,7 @@ async def test_restore_drill_backup_while_serving_opens_with_the_same_keys(
     again = await run_cli(config, "backup", str(target))
     assert again.exit_code != 0
     assert "already exists" in again.output
-    with sqlite3.connect(target) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert await read_file(config, target, "PRAGMA integrity_check") == "ok"
 
     # Restore: the backup becomes the database, with the same keys folder.
     restored_config = dataclasses.replace(config, db_path=target)
@@ -153,9 +172,8 @@ async def test_restore_drill_backup_while_serving_opens_with_the_same_keys(
     assert accepted.exit_code == 0, accepted.output
     verified = await run_cli(restored_config, "audit", "verify")
     assert verified.exit_code == 0, verified.output
-    with sqlite3.connect(target) as conn:
-        [(action,)] = conn.execute("SELECT action FROM audit_events ORDER BY seq DESC LIMIT 1")
-    assert action == "audit.reanchored"
+    last = "SELECT action FROM audit_events ORDER BY seq DESC LIMIT 1"
+    assert await read_file(config, target, last) == "audit.reanchored"
     api = Api(await aiohttp_client(create_app(restored_config)))
     staff = await api.ok("POST", "/login", json={"username": "sam", "password": PASSWORD})
     item = await api.ok("GET", f"/items/{item_id}", staff["token"])
@@ -174,13 +192,28 @@ async def test_restore_drill_backup_while_serving_opens_with_the_same_keys(
     assert data.startswith(b"\x89PNG")
 
 
+@postgres_only
+async def test_backup_on_postgresql_is_a_pg_dump_archive(world: World, config: Config) -> None:
+    await with_letter_and_scan(world)
+    target = config.db_path.parent / "relay.dump"
+
+    made = await run_cli(config, "backup", str(target))  # the test app keeps serving meanwhile
+
+    assert made.exit_code == 0, made.output
+    assert "Keys are not in the backup" in made.output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format, for pg_restore
+    again = await run_cli(config, "backup", str(target))
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
 async def test_the_running_hub_records_the_newest_audit_event_in_keys(
     world: World, config: Config
 ) -> None:
     relay = relay_of(world)
     await write(world, world.harmed, "A letter, so that there is something new to anchor.")
     await relay.anchor_audit()
-    newest = await audit_anchor.head(relay.db.reader)
+    newest = await relay.store.read(audit_anchor.head)
     assert newest is not None and read_anchor(config.keys_dir) == newest
     # An anchor ahead of the log (as after a restore) is never moved back by the hub.
     ahead = Anchor(newest.seq + 50, "0" * 64)

@@ -6,9 +6,10 @@ import asyncio
 import time
 from datetime import datetime, timedelta
 
+from relay import outbox
 from relay.clock import FrozenClock
-from relay.mailer import MAX_ATTEMPTS, Mailer, backoff_seconds
-from relay.outbox import run_outbox, send_due
+from relay.mailer import MAX_ATTEMPTS, Mailer, backoff_seconds, build_notification
+from relay.outbox import LEASE, SendReport, claim_due, run_outbox, send_due
 from tests.conftest import VAULTS, World, add_party, all_vault_values
 from tests.delivery.conftest import (
     SmtpServer,
@@ -206,3 +207,59 @@ async def test_running_worker_mails_a_delivery_within_five_seconds(
 
     assert latency < 5.0  # DESIGN: within 5 s of delivery (the worker polls every second)
     assert [n["state"] for n in await notifications(world)] == ["sent"]
+
+
+async def test_a_claim_left_by_a_worker_that_died_is_sent_again_once_its_lease_runs_out(
+    world: World, smtp: SmtpServer, mailer: Mailer, clock: FrozenClock
+) -> None:
+    """Two `relay serve` on one database: one claims a notice, sends it and dies before
+    recording it; the other sends it again after the lease, with the same Message-ID, once."""
+    relay = relay_of(world)
+    await deliver(world, world.responsible, APOLOGY)
+    [claim] = await claim_due(relay, worker="died")
+    await mailer.send(build_notification(claim.id, VAULTS["harmed"]["email"], mailer.settings))
+
+    clock.set(clock.now + LEASE - timedelta(seconds=1))  # the dead worker's lease still runs
+    assert await send_due(relay, mailer, worker="survivor") == SendReport()
+    [row] = await notifications(world)
+    assert (row["state"], row["attempts"], row["claimed_by"]) == ("queued", 0, "died")
+    assert smtp.inbox.count() == 1
+
+    clock.set(clock.now + timedelta(seconds=1))  # now it has run out
+    assert await send_due(relay, mailer, worker="survivor") == SendReport(sent=1)
+    clock.set(clock.now + 2 * LEASE)
+    assert await send_due(relay, mailer, worker="third") == SendReport()
+
+    raws = smtp.inbox.raw()
+    assert len(raws) == 2
+    assert {parse(raw)["Message-ID"] for raw in raws} == {f"<{claim.id}@localhost>"}
+    assert [e.rcpt_tos for e in smtp.inbox.envelopes] == [[VAULTS["harmed"]["email"]]] * 2
+    [row] = await notifications(world)
+    assert (row["state"], row["attempts"], row["claimed_by"]) == ("sent", 1, None)
+    audit = await world.api.ok("GET", f"/cases/{world.case_id}/audit", world.specialist)
+    sent = [e for e in audit["events"] if e["action"] == "notification.sent"]
+    assert [e["subject"] for e in sent] == [claim.id]
+
+
+async def test_a_worker_that_took_over_a_claim_does_not_record_the_send_twice(
+    world: World, smtp: SmtpServer, mailer: Mailer, clock: FrozenClock
+) -> None:
+    """The first worker was only slow: both sent, and each tries to record it; one event."""
+    relay = relay_of(world)
+    await deliver(world, world.responsible, APOLOGY)
+    [claim] = await claim_due(relay, worker="slow")
+    clock.set(clock.now + LEASE)
+    assert [c.id for c in await claim_due(relay, worker="other")] == [claim.id]
+    assert await send_due(relay, mailer, worker="slow") == SendReport()  # nothing due for it
+
+    for worker in ("other", "slow"):  # each records its send of the same notice
+        await relay.store.write(
+            lambda tx, w=worker: outbox._record(
+                relay, tx, claim=claim, worker=w, error=None, permanent=False
+            )
+        )
+
+    [row] = await notifications(world)
+    assert (row["state"], row["attempts"]) == ("sent", 1)
+    audit = await world.api.ok("GET", f"/cases/{world.case_id}/audit", world.specialist)
+    assert [e["action"] for e in audit["events"]].count("notification.sent") == 1

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,8 +18,10 @@ from aiohttp.test_utils import TestClient
 
 from relay.app import create_app
 from relay.config import Config
+from relay.domain.hub import Relay
 from relay.domain.sessions import add_practitioner, authenticate, change_password
 from relay.keys import RELAY
+from relay.storage import Tx
 from tests.api.test_bad_input import snapshot
 from tests.conftest import PASSPHRASE, PASSWORD, Api, World
 
@@ -262,9 +263,24 @@ async def test_a_token_chosen_by_the_client_is_never_accepted(world: World) -> N
     assert (await world.api.get("/cases", planted))[0] == 401
 
 
-async def test_every_sign_in_mints_a_new_token_and_stores_only_its_hash(
-    world: World, config: Config
-) -> None:
+def _dump(tx: Tx) -> str:
+    """Every value in every table, as text (SQLite or PostgreSQL)."""
+    if tx.dialect == "sqlite":
+        tables = tx.rows("SELECT name FROM sqlite_master WHERE type = 'table'")
+    else:
+        tables = tx.rows("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    return "\n".join(
+        repr([row[n] for n in range(len(row.keys()))])
+        for table in tables
+        for row in tx.rows(f'SELECT * FROM "{table[0]}"')
+    )
+
+
+async def everything_stored(relay: Relay) -> str:
+    return await relay.store.read(_dump)
+
+
+async def test_every_sign_in_mints_a_new_token_and_stores_only_its_hash(world: World) -> None:
     seen = {world.specialist, world.harmed, world.responsible}
     for _ in range(3):
         staff = await world.api.ok(
@@ -275,8 +291,7 @@ async def test_every_sign_in_mints_a_new_token_and_stores_only_its_hash(
         )
         assert staff["token"] not in seen and party["token"] not in seen
         seen |= {staff["token"], party["token"]}
-    with sqlite3.connect(config.db_path) as conn:
-        dump = "\n".join(conn.iterdump())
+    dump = await everything_stored(world.api.client.app[RELAY])
     assert not [token for token in seen if token in dump]
 
 
@@ -316,8 +331,9 @@ async def test_a_deactivated_practitioners_sessions_stop_at_once(world: World) -
     relay = world.api.client.app[RELAY]
     val = await world.staff_token("val")
     assert (await world.api.get("/queue", val))[0] == 200
-    async with relay.db.write() as conn:
-        await conn.execute("UPDATE practitioners SET active = 0 WHERE username = 'val'")
+    await relay.store.write(
+        lambda tx: tx.run("UPDATE practitioners SET active = 0 WHERE username = 'val'")
+    )
     assert (await world.api.get("/queue", val))[0] == 401
     assert (await world.api.get("/cases", world.specialist))[0] == 200
     assert (await world.api.get("/me", world.harmed))[0] == 200
@@ -341,7 +357,9 @@ HOSTILE_IDS = [
 @pytest.mark.parametrize("bad", HOSTILE_IDS, ids=range(len(HOSTILE_IDS)))
 async def test_hostile_ids_are_just_not_found(world: World, config: Config, bad: str) -> None:
     before = snapshot(config.db_path)
-    keys = b"".join(path.read_bytes() for path in sorted(Path(config.keys_dir).iterdir()))
+    keys = b"".join(
+        path.read_bytes() for path in sorted(Path(config.keys_dir).rglob("*")) if path.is_file()
+    )
     probes = [
         ("GET", f"/cases/{bad}", world.specialist),
         ("GET", f"/items/{bad}", world.specialist),

@@ -5,7 +5,7 @@ case, letters waiting for a decision). What must hold afterwards:
 
 - every write that was acknowledged (a 200/201 received) is there, exactly once;
 - retrying every request with its Idempotency-Key applies each at most once and answers the
-  first answer again;
+  first answer again (or 409 if the kill lost the answer of a change it had saved);
 - `relay audit verify` passes and `PRAGMA integrity_check` is ok;
 - while the disk is full or the database read-only, writes answer 503 problem+json with
   Retry-After, reads that need no write keep working, and nothing half-written is left behind.
@@ -31,12 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import aiosqlite
 import pytest
 
 from relay.audit import AuditLog
 from relay.config import Config
 from relay.crypto import KeyStore
+from relay.storage import Store
+from relay.storage.idempotency import IN_PROGRESS_DETAIL
 from tests.api.test_bad_input import snapshot
 from tests.conftest import PASSPHRASE, PASSWORD, VAULTS, World
 from tests.hardening.conftest import LiveServer
@@ -276,10 +277,29 @@ def servers() -> Iterator[list[Server]]:
         server.stop()
 
 
+@contextlib.asynccontextmanager
+async def opened(root: Path) -> AsyncIterator[Store]:
+    """The hub's store, opened in this process (its server has stopped)."""
+    store = await Store(KeyStore.load(root / "keys"), path=root / "relay.db").open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def rows(root: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    async with opened(root) as store:
+        return await store.read(
+            lambda tx: [
+                tuple(row[n] for n in range(len(row.keys()))) for row in tx.rows(sql, params)
+            ]
+        )
+
+
 async def audit_holds(root: Path) -> bool:
     audit = AuditLog(KeyStore.load(root / "keys").audit_key)
-    async with aiosqlite.connect(root / "relay.db") as conn:
-        return (await audit.verify(conn)).ok
+    async with opened(root) as store:
+        return (await store.read(audit.verify)).ok
 
 
 def integrity(db: Path) -> str:
@@ -339,6 +359,35 @@ async def fire(api: Http, requests: list[Request], after: Callable[[], None]) ->
     await asyncio.gather(*(one(r) for r in requests))
 
 
+async def retry_all(api: Http, requests: list[Request], lost: list[Request]) -> None:
+    """Retry everything with the same keys: acknowledged answers come back unchanged, and each
+    lost request takes effect now or was already done - once either way. One done whose answer
+    the kill lost (the key was reserved with the change, its answer not yet stored) is 409."""
+
+    async def retry(request: Request) -> tuple[int, Any, dict[str, str]]:
+        return await api.call(
+            request.method, request.path, request.token, request.payload, request.key
+        )
+
+    for request, (status, body, headers) in zip(
+        requests, await asyncio.gather(*map(retry, requests)), strict=True
+    ):
+        if request.answer is not None:
+            assert (status, body) == request.answer, request.key
+            assert headers.get("Idempotent-Replayed") == "true"
+        else:
+            assert status in (200, 201, 409), (request.key, body)
+            if status == 409:
+                assert body["detail"] == IN_PROGRESS_DETAIL, (request.key, body)
+            request.answer = (status, body)
+    for request, (status, body, headers) in zip(
+        lost, await asyncio.gather(*map(retry, lost)), strict=True
+    ):
+        assert (status, body) == request.answer, request.key
+        replayed = headers.get("Idempotent-Replayed") == "true"
+        assert replayed == (status != 409), request.key
+
+
 async def kill_mid_burst(hub: Hub, servers: list[Server], writes: int, kill_after: int) -> None:
     server = Server(hub.root).start()
     servers.append(server)
@@ -374,26 +423,7 @@ async def kill_mid_burst(hub: Hub, servers: list[Server], writes: int, kill_afte
             else:
                 assert sent[item_id]["state"] in ("approved", "delivered")
 
-        # Retry everything with the same keys: acknowledged answers come back unchanged, and
-        # each lost request takes effect now or was already done - once either way.
-        async def retry(request: Request) -> tuple[int, Any, dict[str, str]]:
-            return await api.call(
-                request.method, request.path, request.token, request.payload, request.key
-            )
-
-        for request, (status, body, headers) in zip(
-            requests, await asyncio.gather(*map(retry, requests)), strict=True
-        ):
-            if request.answer is not None:
-                assert (status, body) == request.answer, request.key
-                assert headers.get("Idempotent-Replayed") == "true"
-            else:
-                assert status in (200, 201), (request.key, body)
-                request.answer = (status, body)
-        for request, (status, body, headers) in zip(
-            lost, await asyncio.gather(*map(retry, lost)), strict=True
-        ):
-            assert (status, body) == request.answer and headers["Idempotent-Replayed"] == "true"
+        await retry_all(api, requests, lost)
 
         texts: list[str] = []
         for token in (hub.harmed, hub.responsible):
@@ -404,12 +434,11 @@ async def kill_mid_burst(hub: Hub, servers: list[Server], writes: int, kill_afte
     server.stop()
 
     db = hub.root / "relay.db"
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        approvals = conn.execute(
-            "SELECT subject, COUNT(*) FROM audit_events WHERE action = 'item.approve' "
-            "GROUP BY subject"
-        ).fetchall()
-        states = dict(conn.execute("SELECT id, state FROM items").fetchall())
+    approvals = await rows(
+        hub.root,
+        "SELECT subject, COUNT(*) FROM audit_events WHERE action = 'item.approve' GROUP BY subject",
+    )
+    states = dict(await rows(hub.root, "SELECT id, state FROM items"))
     assert sorted(approvals) == sorted((item["id"], 1) for item in hub.waiting)
     assert {states[item["id"]] for item in hub.waiting} <= {"approved", "delivered"}
     assert integrity(db) == "ok"
@@ -475,15 +504,15 @@ async def test_a_full_disk_answers_503_and_loses_nothing_acknowledged(
     server.stop()
 
     assert integrity(db) == "ok"
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        stored = {row[0] for row in conn.execute("SELECT id FROM items")}
-        written = conn.execute(
-            "SELECT COUNT(*) FROM audit_events WHERE action = 'item.written'"
-        ).fetchone()[0]
-        reads = conn.execute(
-            "SELECT COUNT(*) FROM audit_events WHERE action = 'item.read' AND subject = ?",
-            (created[0],),
-        ).fetchone()[0]
+    stored = {row[0] for row in await rows(hub.root, "SELECT id FROM items")}
+    [(written,)] = await rows(
+        hub.root, "SELECT COUNT(*) FROM audit_events WHERE action = 'item.written'"
+    )
+    [(reads,)] = await rows(
+        hub.root,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'item.read' AND subject = ?",
+        (created[0],),
+    )
     assert reads == (1 if audited == 200 else 0)
     assert set(created) <= stored
     assert len(stored) == written == PRE_DECIDED + len(created)  # nothing half-written

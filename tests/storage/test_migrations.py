@@ -7,17 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from relay.storage import Database
-from relay.storage.db import migrations
+from relay.crypto import KeyStore
+from relay.storage import Duplicate, Store
+from relay.storage.migrate import migrations as migrations_for
+from tests.backends import fresh_database, on_postgres
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    return migrations_for("sqlite")
+
+
+async def _open(path: Path) -> Store:
+    keys = KeyStore.create(path.parent / f"keys-{path.stem}")
+    return await Store(keys, path=path).open()
 
 
 async def test_fresh_database_reaches_the_latest_schema(tmp_path: Path) -> None:
-    db = await Database(tmp_path / "fresh.db").open()
+    db = await _open(tmp_path / "fresh.db")
     try:
-        rows = await db.reader.execute_fetchall("SELECT version FROM schema_migrations")
+        rows = await db.read(lambda tx: tx.rows("SELECT version FROM schema_migrations"))
         assert [row[0] for row in rows] == [number for number, _, _ in migrations()]
-        mode = await db.reader.execute_fetchall("PRAGMA journal_mode")
-        assert mode[0][0] == "wal"
+        assert await db.read(lambda tx: tx.value("PRAGMA journal_mode")) == "wal"
     finally:
         await db.close()
 
@@ -38,13 +48,20 @@ async def test_older_database_is_brought_forward_keeping_its_data(tmp_path: Path
             "INSERT INTO practitioners VALUES ('prc_1', 'old', 'Old', 'specialist', 'h', 't', 1, "
             "'t')"
         )
-    db = await Database(path).open()
+    db = await _open(path)
     try:
-        rows = await db.reader.execute_fetchall("SELECT version FROM schema_migrations")
+        rows = await db.read(lambda tx: tx.rows("SELECT version FROM schema_migrations"))
         assert [row[0] for row in rows] == [number for number, _, _ in migrations()]
-        kept = await db.reader.execute_fetchall("SELECT username FROM practitioners")
+        kept = await db.read(lambda tx: tx.rows("SELECT username FROM practitioners"))
         assert [row[0] for row in kept] == ["old"]
-        assert await db.migrate() == []  # idempotent
+    finally:
+        await db.close()
+    db = await Store(
+        KeyStore.load(path.parent / "keys-old"), path=path
+    ).open()  # opening again applies nothing and keeps everything
+    try:
+        again = await db.read(lambda tx: tx.rows("SELECT version FROM schema_migrations"))
+        assert [tuple(row) for row in again] == [tuple(row) for row in rows]
     finally:
         await db.close()
 
@@ -81,24 +98,62 @@ async def test_notifications_survive_the_rebuild_that_lets_supporters_be_notifie
             "next_attempt_at, created_at) VALUES ('ntf_1', 'cas_1', 'par_1', 'itm_1', 'failed', "
             "8, 't', 't');"
         )
-    db = await Database(path).open()
+    db = await _open(path)
     try:
-        rows = await db.reader.execute_fetchall(
-            "SELECT id, participant_id, item_id, state, attempts FROM notifications"
+        rows = await db.read(
+            lambda tx: tx.rows(
+                "SELECT id, participant_id, item_id, state, attempts FROM notifications"
+            )
         )
         assert [tuple(row) for row in rows] == [("ntf_1", "par_1", "itm_1", "failed", 8)]
-        async with db.write() as conn:  # a second person may now be notified of the same item
-            await conn.execute(
-                "INSERT INTO notifications (id, case_id, participant_id, item_id, state, "
-                "next_attempt_at, created_at) VALUES ('ntf_2', 'cas_1', 'par_2', 'itm_1', "
-                "'queued', 't', 't')"
-            )
-        with pytest.raises(sqlite3.IntegrityError):  # but each person once per item
-            async with db.write() as conn:
-                await conn.execute(
-                    "INSERT INTO notifications (id, case_id, participant_id, item_id, state, "
-                    "next_attempt_at, created_at) VALUES ('ntf_3', 'cas_1', 'par_1', 'itm_1', "
-                    "'queued', 't', 't')"
-                )
+        # A second person may now be notified of the same item...
+        await db.write(lambda tx: tx.run(_NOTIFY.format(id="ntf_2", participant="par_2")))
+        with pytest.raises(Duplicate):  # ...but each person once per item
+            await db.write(lambda tx: tx.run(_NOTIFY.format(id="ntf_3", participant="par_1")))
     finally:
         await db.close()
+
+
+_NOTIFY = (
+    "INSERT INTO notifications (id, case_id, participant_id, item_id, state, next_attempt_at, "
+    "created_at) VALUES ('{id}', 'cas_1', '{participant}', 'itm_1', 'queued', 't', 't')"
+)
+
+
+def test_both_databases_have_the_same_numbered_migrations() -> None:
+    assert [n for n, _, _ in migrations_for("sqlite")] == [
+        n for n, _, _ in migrations_for("postgresql")
+    ]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL (scripts/with-postgres)")
+async def test_both_databases_hold_the_same_tables_and_columns(tmp_path: Path) -> None:
+    lite = await _open(tmp_path / "lite.db")
+    try:
+        names = await lite.read(
+            lambda tx: tx.rows(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        )
+        expected = {}
+        for (table,) in [tuple(n) for n in names]:
+            cols = await lite.read(lambda tx, t=table: tx.rows(f"PRAGMA table_info({t})"))
+            expected[table] = sorted(c[1] for c in cols)
+    finally:
+        await lite.close()
+    with fresh_database() as url:
+        keys = KeyStore.create(tmp_path / "pgkeys")
+        pg = await Store(keys, path=tmp_path / "unused.db", url=url).open()
+        try:
+            rows = await pg.read(
+                lambda tx: tx.rows(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'public'"
+                )
+            )
+        finally:
+            await pg.close()
+    found: dict[str, list[str]] = {}
+    for table, column in [tuple(r) for r in rows]:
+        found.setdefault(table, []).append(column)
+    assert {t: sorted(c) for t, c in found.items()} == expected

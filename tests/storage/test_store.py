@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from relay.crypto import KeyStore
-from relay.storage import Store, StorageUnavailable, TransactionClosed, Tx
+from relay.storage import StorageUnavailable, Store, TransactionClosed, Tx
 from relay.storage.backends import SQLite
 from tests.backends import on_postgres
 
