@@ -117,7 +117,12 @@ class AuditLog:
             if event.prev_mac != prev:
                 return VerifyResult(False, checked, seq, "link to the previous event broken")
             payload = _canonical(
-                seq, event.at, event.actor, event.action, event.case_id, event.subject,
+                seq,
+                event.at,
+                event.actor,
+                event.action,
+                event.case_id,
+                event.subject,
                 event.details,
             )
             if not hmac.compare_digest(self._mac(prev, payload), event.mac):

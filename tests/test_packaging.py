@@ -41,8 +41,10 @@ def test_wheel_carries_templates_static_files_and_migrations(wheel: Path) -> Non
     for template in (ROOT / "templates").rglob("*"):
         if template.is_file():
             assert f"relay/templates/{template.relative_to(ROOT / 'templates')}" in names
-    for migration in (ROOT / "relay/storage/migrations").glob("*.sql"):
-        assert f"relay/storage/migrations/{migration.name}" in names
+    shipped = sorted((ROOT / "relay/storage/migrations").rglob("*.sql"))
+    assert {m.parent.name for m in shipped} == {"sqlite", "postgresql"}
+    for migration in shipped:
+        assert f"{migration.relative_to(ROOT)}" in names
     assert "moderation/__init__.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "relay = relay.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -51,8 +53,8 @@ def test_wheel_carries_templates_static_files_and_migrations(wheel: Path) -> Non
 def test_installed_layout_finds_its_templates(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path)
     probe = (
-        "from relay.web import templates_dir; from relay.storage.db import migrations; "
-        "print(templates_dir()); print(len(migrations()))"
+        "from relay.web import templates_dir; from relay.storage.migrate import migrations; "
+        "print(templates_dir()); print(len(migrations('sqlite')) + len(migrations('postgresql')))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -65,4 +67,4 @@ def test_installed_layout_finds_its_templates(wheel: Path, tmp_path: Path) -> No
     folder, count = result.stdout.split()
     assert Path(folder) == tmp_path / "relay" / "templates"
     assert (Path(folder) / "base.html").is_file()
-    assert int(count) == len(list((ROOT / "relay/storage/migrations").glob("*.sql")))
+    assert int(count) == len(list((ROOT / "relay/storage/migrations").rglob("*.sql")))

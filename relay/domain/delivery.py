@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, time
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from relay.config import DeliveryWindow
@@ -102,7 +103,7 @@ async def release_all_due(relay: Relay) -> list[str]:
     """Release everything that has become due (a window opened); run periodically."""
     released: list[str] = []
     for case_id in await relay.store.read(items.cases_with_approved):
-        released += await relay.store.write(lambda tx, c=case_id: release(relay, tx, c))
+        released += await relay.store.write(partial(release, relay, case_id=case_id))
     return released
 
 

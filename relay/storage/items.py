@@ -40,7 +40,7 @@ class Item:
         return cls(*(row[name] for name in _NAMES))
 
 
-_NAMES = tuple(Item.__slots__)  # type: ignore[attr-defined]
+_NAMES = tuple(Item.__slots__)
 COLUMNS = ", ".join(_NAMES)
 
 

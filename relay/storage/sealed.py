@@ -44,7 +44,7 @@ def seal_bytes(tx: Tx, case_id: str, table: str, row_id: str, field: str, value:
 
 def open_text(tx: Tx, case_id: str, table: str, row_id: str, field: str, blob: object) -> str:
     _declared(table, field)
-    return tx.cipher(case_id).open(table, row_id, field, bytes(blob))  # type: ignore[arg-type]
+    return tx.cipher(case_id).open(table, row_id, field, _as_bytes(blob))
 
 
 def open_optional(
@@ -59,4 +59,11 @@ def open_json(tx: Tx, case_id: str, table: str, row_id: str, field: str, blob: o
 
 def open_bytes(tx: Tx, case_id: str, table: str, row_id: str, field: str, blob: object) -> bytes:
     _declared(table, field)
-    return tx.cipher(case_id).open_bytes(table, row_id, field, bytes(blob))  # type: ignore[arg-type]
+    return tx.cipher(case_id).open_bytes(table, row_id, field, _as_bytes(blob))
+
+
+def _as_bytes(blob: object) -> bytes:
+    """A stored blob as bytes (psycopg may hand back a memoryview)."""
+    if isinstance(blob, bytes | bytearray | memoryview):
+        return bytes(blob)
+    raise TypeError(f"a sealed value must be bytes, not {type(blob).__name__}")

@@ -41,7 +41,7 @@ READERS = 4  # reader threads (and connections)
 
 @dataclass
 class _Job:
-    fn: Callable[[Tx], Any]
+    fn: Callable[[Any], Any]  # of a Tx; with `raw`, of the writer's connection
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     raw: bool = False  # run on the writer's connection outside any transaction
@@ -155,7 +155,7 @@ class Store:
         pending.reserved = True
         return result
 
-    async def _submit(self, fn: Callable[[Tx], Any], *, raw: bool) -> Any:
+    async def _submit(self, fn: Callable[[Any], Any], *, raw: bool) -> Any:
         if self._closed or self._writer_thread is None:
             raise StorageUnavailable("the database is not open")
         loop = asyncio.get_running_loop()

@@ -21,7 +21,13 @@ from relay.keys import ACTOR, CSRF, RELAY
 from relay.web.forms import fields, form, party
 from relay.web.render import redirect, render, signin_error
 from relay.web.security import clear_session_cookie, set_session_cookie
-from relay.web.uploads import attachment_number, file_not_added, file_response, upload_of
+from relay.web.uploads import (
+    attachment_number,
+    file_not_added,
+    file_response,
+    revise_with_upload,
+    upload_of,
+)
 
 DONE = {
     "sent": "Thank you. Your letter is with your practitioner, who will read it first.",
@@ -204,24 +210,14 @@ async def ask_practitioner(request: web.Request) -> web.Response:
 async def revise(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], party(request)
     item_id = request.match_info["id"]
-    upload = upload_of(request)
     try:
-        if problem := upload.problem():
-            raise problem
         data = fields(request, {"body": TEXT})
-        await items.revise_item(relay, who, item_id, data["body"])
+        # The changed letter and its file land in one transaction, or neither does.
+        await revise_with_upload(relay, who, item_id, data["body"], upload_of(request))
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
         return await item_page(request, error=exc.detail, status=exc.status)
-    if upload.chosen:
-        try:
-            await attachments.add_attachment(relay, who, item_id, upload.data)
-        except DomainError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            error = file_not_added(exc, "Your changed letter is with your practitioner.")
-            return await item_page(request, error=error.detail, status=exc.status)
     return redirect(f"/me/items/{item_id}?done=revised")
 
 
