@@ -73,6 +73,7 @@ def create_app(config: Config) -> web.Application:
 
     async def relay_ctx(app: web.Application) -> AsyncIterator[None]:
         relay = await open_relay(config)
+        relay.scanner.start()  # scanner processes start with the server, not at a first letter
         app[RELAY] = relay
         yield
         await relay.close()

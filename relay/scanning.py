@@ -12,7 +12,7 @@ readable (`add_reader`), with no thread in between. Requests wait in a queue whe
 is busy, and a worker that dies fails only the scan it held and is replaced.
 
 The workers are spawned (not forked: they never inherit the server's threads, locks or open
-files), start at the first scan, and die with the server even if it is SIGKILLed.
+files), start with the server (`start`), and die with the server even if it is SIGKILLed.
 """
 
 from __future__ import annotations
@@ -85,6 +85,11 @@ class _Worker:
 MAX_STARTUP_DEATHS = 3
 
 
+def _ignore_outcome(job: asyncio.Future[list[Finding]]) -> None:
+    if not job.cancelled():
+        job.exception()  # a warm-up's failure is the replaced worker's, and logged there
+
+
 class Scanner:
     """Scans in `workers` processes; with 0 workers, inline (for tools and small tests)."""
 
@@ -100,6 +105,24 @@ class Scanner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._startup_deaths = 0
         self.started = 0  # worker processes started so far
+
+    def start(self) -> None:
+        """Start every worker now, each loading the detectors with one warm-up scan, so the
+        first letters after a start are not held while processes spawn and import (0.5-3 s
+        on a busy machine when this was left to the first scan)."""
+        if self.workers == 0:
+            return
+        self._loop = asyncio.get_running_loop()
+        while len(self._all) < self.workers:
+            self._spawn()
+        warm_up = pickle.dumps(("Warm-up: 07700 900123, a@b.example.", ()))
+        for _ in range(self.workers):
+            job: asyncio.Future[list[Finding]] = self._loop.create_future()
+            job.add_done_callback(_ignore_outcome)
+            if self._idle:
+                self._send(self._idle.pop(), warm_up, job)
+            else:
+                self._waiting.append((warm_up, job))
 
     async def scan(self, text: str, known: Sequence[str]) -> list[Finding]:
         if self.workers == 0:

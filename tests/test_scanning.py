@@ -113,3 +113,18 @@ async def test_workers_that_cannot_start_fail_scans_without_a_respawn_loop() -> 
             await asyncio.wait_for(broken.scan(LETTER, KNOWN), timeout=30)
     finally:
         broken.close()
+
+
+async def test_workers_start_with_the_server_not_at_the_first_letter(scanner: Scanner) -> None:
+    scanner.start()
+    assert scanner.started == 2 and len(_pids(scanner)) == 2
+    before = _pids(scanner)
+    assert await scanner.scan(LETTER, KNOWN) == scan_text(LETTER, KNOWN)
+    assert _pids(scanner) == before and scanner.started == 2  # no new process for the letter
+
+
+async def test_start_is_a_no_op_for_inline_scanning() -> None:
+    inline = Scanner(workers=0)
+    inline.start()
+    assert inline.started == 0
+    assert await inline.scan(LETTER, KNOWN) == scan_text(LETTER, KNOWN)
