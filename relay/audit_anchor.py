@@ -16,6 +16,7 @@ backup) moves it, which the audit log itself records.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import os
@@ -96,5 +97,23 @@ async def advance(store: Store, keys_dir: Path) -> Anchor | None:
         if not await store.read(lambda tx: still_holds(tx, anchored)):
             log.error("the audit log lost anchored event %d: run `relay audit verify`", current.seq)
             return current
-    await asyncio.to_thread(write_anchor, keys_dir, newest)
-    return newest
+    return await asyncio.to_thread(_move_forward, keys_dir, newest)
+
+
+def _move_forward(keys_dir: Path, newest: Anchor) -> Anchor | None:
+    """Write `newest` unless another process moved the anchor as far meanwhile.
+
+    Several `relay serve` may share keys/ (one PostgreSQL database): the read, the comparison
+    and the write happen under an exclusive lock on a file beside the anchor, so an older
+    anchor never overwrites a newer one.
+    """
+    with (keys_dir / f".{ANCHOR_FILE}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = read_anchor(keys_dir)
+        except AnchorUnreadable:  # left as it is, for `relay audit verify` to report
+            return None
+        if current is not None and current.seq >= newest.seq:
+            return current
+        write_anchor(keys_dir, newest)
+        return newest

@@ -67,3 +67,24 @@ def fresh_database() -> Iterator[str | None]:
     finally:
         with _admin() as admin:  # type: ignore[attr-defined]
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _name_of(url: str) -> str:
+    return url.rpartition("/")[2]
+
+
+def new_database(template_url: str | None = None) -> str:
+    """PostgreSQL: a new database of the test's own, empty or a copy of the database at
+    `template_url` (to which nobody may be connected); its URL. Drop it with `drop_database`."""
+    assert SERVER_URL is not None
+    name = f"relay_t_{secrets.token_hex(6)}"
+    template = f' TEMPLATE "{_name_of(template_url)}"' if template_url else ""
+    with _admin() as admin:  # type: ignore[attr-defined]
+        admin.execute(f'CREATE DATABASE "{name}"{template}')
+    return _with_db(SERVER_URL, name)
+
+
+def drop_database(url: str) -> None:
+    """Drop a database made by `new_database`, disconnecting whoever is still connected."""
+    with _admin() as admin:  # type: ignore[attr-defined]
+        admin.execute(f'DROP DATABASE IF EXISTS "{_name_of(url)}" WITH (FORCE)')

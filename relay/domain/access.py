@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from relay.domain.actors import Actor, Party, Staff
 from relay.domain.errors import Forbidden, NotFound
+from relay.domain.states import TERMINAL, ItemState
 from relay.storage import cases, items, participants
-from relay.storage.cases import TERMINAL, Case
+from relay.storage.cases import Case
 from relay.storage.items import Item
 from relay.storage.tx import Tx
 
@@ -85,7 +86,7 @@ def item_for_party(tx: Tx, actor: Actor, item_id: str) -> tuple[Item, str]:
             return item, "sent"
         if (
             item.recipient_id == party.principal_id
-            and item.state == "delivered"
+            and item.state == ItemState.DELIVERED
             and supporter_may_read(tx, party)
         ):
             return item, "received"

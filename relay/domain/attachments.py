@@ -28,6 +28,7 @@ from relay.domain.access import case_for, item_for_party, item_for_staff, party_
 from relay.domain.actors import Actor, Staff
 from relay.domain.errors import Conflict, Invalid, NotFound, TooLarge
 from relay.domain.hub import Relay, new_id, stamp
+from relay.domain.states import ItemState, RecipientState
 from relay.storage import attachments as stored
 from relay.storage import items
 from relay.storage.attachments import Attachment
@@ -36,7 +37,7 @@ from relay.storage.tx import Tx
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_ITEM = 10
-EDITABLE = ("pending", "returned")
+EDITABLE = frozenset({ItemState.PENDING, ItemState.RETURNED})  # before a decision, or sent back
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 # Cleaning decodes whole images (up to 40 megapixels, ~120 MB of pixels): a small pool keeps it
 # off the event loop and bounds how many run at once.
@@ -211,8 +212,8 @@ def _readable_item(tx: Tx, actor: Actor, item_id: str) -> Item:
     if isinstance(actor, Staff):
         return item_for_staff(tx, actor, item_id)
     item, relation = item_for_party(tx, actor, item_id)
-    if relation == "received" and item.recipient_state != "opened":
-        if item.recipient_state == "declined":
+    if relation == "received" and item.recipient_state != RecipientState.OPENED:
+        if item.recipient_state == RecipientState.DECLINED:
             raise Conflict("You chose not to receive this letter.")
         raise Conflict("Open the letter first to see the files attached to it.")
     return item

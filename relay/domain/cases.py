@@ -12,7 +12,8 @@ from relay.domain.access import case_for, specialist_only, staff_only
 from relay.domain.actors import Actor, Party
 from relay.domain.errors import Conflict, Forbidden, Invalid
 from relay.domain.hub import Relay, new_id, stamp
-from relay.domain.lifecycle import ensure_open, set_status
+from relay.domain.lifecycle import case_move, ensure_open, set_status
+from relay.domain.states import CaseStatus
 from relay.storage import cases, participants, practitioners
 from relay.storage.cases import Case
 from relay.storage.participants import Participant
@@ -60,6 +61,7 @@ async def create_case(
         cases.insert(
             tx,
             case_id=case_id,
+            status=CaseStatus.INTAKE,
             modality=modality,
             risk_level=risk_level,
             data_key=wrapped,
@@ -81,7 +83,7 @@ async def create_case(
         )
 
     await relay.store.write(work)
-    return CaseSummary(case_id, "intake", modality, risk_level)
+    return CaseSummary(case_id, CaseStatus.INTAKE, modality, risk_level)
 
 
 async def list_cases(relay: Relay, actor: Actor) -> list[CaseSummary]:
@@ -163,30 +165,26 @@ async def activate(relay: Relay, actor: Actor, case_id: str) -> str:
 
     def work(tx: Tx) -> None:
         case = case_for(tx, staff, case_id)
-        if case.status not in ("intake", "paused"):
-            raise Conflict(f"A case that is {case.status} cannot be activated.")
+        case_move(case.status, CaseStatus.ACTIVE)  # a case that cannot start says so first
         held = gates.gates_held(tx, case)
         missing = [gate for gate in gates.GATES if not held[gate]]
         if missing:
             raise Conflict("The case cannot start until every gate is met.", missing=missing)
-        set_status(relay, tx, staff.label, case_id, "active")
+        set_status(relay, tx, staff.label, case, CaseStatus.ACTIVE)
         delivery.release(relay, tx, case_id)
 
     await relay.store.write(work)
-    return "active"
+    return CaseStatus.ACTIVE
 
 
 async def pause(relay: Relay, actor: Actor, case_id: str) -> str:
     staff = staff_only(actor)
 
     def work(tx: Tx) -> None:
-        case = case_for(tx, staff, case_id)
-        if case.status != "active":
-            raise Conflict(f"Only an active case can be paused; this one is {case.status}.")
-        set_status(relay, tx, staff.label, case_id, "paused")
+        set_status(relay, tx, staff.label, case_for(tx, staff, case_id), CaseStatus.PAUSED)
 
     await relay.store.write(work)
-    return "paused"
+    return CaseStatus.PAUSED
 
 
 def _check_outcomes(outcomes: Sequence[str], agreement_terms: str | None) -> None:
@@ -213,13 +211,13 @@ async def close(
     chosen = sorted(set(outcomes))
 
     def work(tx: Tx) -> None:
-        ensure_open(case_for(tx, staff, case_id))
+        case = case_for(tx, staff, case_id)
+        set_status(relay, tx, staff.label, case, CaseStatus.CLOSED, outcomes=chosen)
         delivery.halt_case(relay, tx, case_id)
         cases.record_outcomes(tx, case_id, chosen or None, agreement_terms or None)
-        set_status(relay, tx, staff.label, case_id, "closed", outcomes=chosen)
 
     await relay.store.write(work)
-    return "closed"
+    return CaseStatus.CLOSED
 
 
 async def withdraw(relay: Relay, actor: Actor, case_id: str, participant_id: str) -> str:
@@ -232,12 +230,10 @@ async def withdraw(relay: Relay, actor: Actor, case_id: str, participant_id: str
             raise Conflict("A supporter cannot withdraw; the person they support can.")
         if isinstance(actor, Party) and actor.id != participant_id:
             raise Forbidden("Only the person themself, or a practitioner, can withdraw them.")
-        ensure_open(case)
-        now = relay.now()
+        set_status(relay, tx, actor.label, case, CaseStatus.WITHDRAWN, participant=participant_id)
         delivery.halt_case(relay, tx, case_id)
-        participants.set_withdrawn(tx, participant_id, stamp(now))
+        participants.set_withdrawn(tx, participant_id, stamp(relay.now()))
         cases.set_withdrawn_by(tx, case_id, participant_id)
-        set_status(relay, tx, actor.label, case_id, "withdrawn", participant=participant_id)
 
     await relay.store.write(work)
-    return "withdrawn"
+    return CaseStatus.WITHDRAWN

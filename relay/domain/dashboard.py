@@ -18,6 +18,7 @@ from relay.domain.attachments import writable_item
 from relay.domain.cases import CaseSummary, list_cases
 from relay.domain.errors import DomainError
 from relay.domain.hub import Relay
+from relay.domain.states import ItemState
 from relay.storage import queue as stored
 from relay.storage.queue import AwaitingLine, CaseItem, HelpRequest, Practitioner
 from relay.storage.tx import Tx
@@ -65,7 +66,7 @@ class Overview:
 
     @property
     def countersign(self) -> list[QueueEntry]:
-        return [entry for entry in self.queue if entry.state == "countersign"]
+        return [entry for entry in self.queue if entry.state == ItemState.COUNTERSIGN]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,11 @@ from relay.domain.access import case_for, staff_only
 from relay.domain.actors import SYSTEM, Actor
 from relay.domain.errors import Conflict
 from relay.domain.hub import Relay, stamp
+from relay.domain.lifecycle import item_move
+from relay.domain.states import UNDELIVERED, CaseStatus, ItemState, RecipientState
 from relay.storage import items, notifications, participants
 from relay.storage.cases import Case
 from relay.storage.tx import Tx
-
-UNDELIVERED = ("pending", "countersign", "approved", "returned")
 
 
 def window_from_json(raw: str | None, default: DeliveryWindow | None) -> DeliveryWindow | None:
@@ -51,17 +51,18 @@ def release(relay: Relay, tx: Tx, case_id: str) -> list[str]:
         window = window_from_json(window_json, relay.config.delivery_window)
         if not window_open(window, now, relay.config.timezone):
             continue
-        items.update(tx, item, delivered_columns(now))
+        items.update(tx, item, delivered_columns(item.state, now))
         delivered_notice(relay, tx, case_id, item.id, item.recipient_id)
         delivered.append(item.id)
     return delivered
 
 
-def delivered_columns(now: datetime) -> dict[str, object]:
-    """What a delivery sets on the item (by `release`, or by a decision delivering at once)."""
+def delivered_columns(state: str, now: datetime) -> dict[str, object]:
+    """What a delivery sets on an item that is `state` (approved), by `release` or by a
+    decision delivering at once."""
     return {
-        "state": "delivered",
-        "recipient_state": "waiting",
+        "state": item_move(state, ItemState.DELIVERED),
+        "recipient_state": RecipientState.WAITING,
         "delivered_at": stamp(now),
         "updated_at": stamp(now),
     }
@@ -69,7 +70,7 @@ def delivered_columns(now: datetime) -> dict[str, object]:
 
 def deliverable_now(relay: Relay, tx: Tx, case: Case, recipient_id: str) -> bool:
     """Whether an item approved now for `recipient_id` goes straight into their inbox."""
-    if case.status != "active":
+    if case.status != CaseStatus.ACTIVE:
         return False
     window = window_from_json(
         participants.window_json(tx, recipient_id), relay.config.delivery_window
@@ -116,7 +117,7 @@ def halt_case(relay: Relay, tx: Tx, case_id: str) -> int:
             tx,
             item,
             {
-                "state": "halted",
+                "state": item_move(item.state, ItemState.HALTED),
                 "claimed_by": None,
                 "claimed_until": None,
                 "updated_at": stamp(now),
@@ -142,7 +143,7 @@ async def retry_failed_notifications(relay: Relay, actor: Actor, case_id: str) -
 
     def retry(tx: Tx) -> int:
         case = case_for(tx, staff, case_id)
-        if case.status != "active":
+        if case.status != CaseStatus.ACTIVE:
             raise Conflict("Notifications go out only while the case is active.")
         count = notifications.requeue_failed(tx, case_id, stamp(relay.now()))
         if count == 0:

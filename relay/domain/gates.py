@@ -10,6 +10,7 @@ from relay.domain.actors import Actor
 from relay.domain.errors import Conflict, NotFound
 from relay.domain.hub import Relay, new_id, stamp
 from relay.domain.lifecycle import ensure_open, set_status
+from relay.domain.states import CaseStatus
 from relay.storage import assessments, cases, participants
 from relay.storage.cases import Case
 from relay.storage.participants import Participant
@@ -67,7 +68,7 @@ async def record_consent(
             participant_id,
             "Consent is recorded for the person harmed and the person responsible.",
         )
-        if not given and case.status == "active":
+        if not given and case.status == CaseStatus.ACTIVE:
             raise Conflict("The case is active: to stop it, record a withdrawal instead.")
         now = relay.now()
         participants.set_consent(tx, participant_id, given, stamp(now))
@@ -119,9 +120,8 @@ async def record_assessment(
             outcome=outcome,
         )
         status = case.status
-        if outcome == "unsafe" and status == "active":
-            set_status(relay, tx, staff.label, case_id, "paused", reason="unsafe")
-            status = "paused"
+        if outcome == "unsafe" and status == CaseStatus.ACTIVE:
+            status = set_status(relay, tx, staff.label, case, CaseStatus.PAUSED, reason="unsafe")
         return {"id": assessment_id, "outcome": outcome, "case_status": status}
 
     return await relay.store.write(work)

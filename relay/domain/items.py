@@ -16,10 +16,12 @@ from moderation import Finding
 from moderation import redaction as redact
 from relay.domain import delivery
 from relay.domain.access import case_for, item_for_party, item_for_staff, party_only, staff_only
-from relay.domain.actors import Actor, Staff
+from relay.domain.actors import Actor, Party, Staff
 from relay.domain.errors import Conflict, Invalid, NotFound
 from relay.domain.hub import Relay, new_id, stamp
+from relay.domain.lifecycle import item_move
 from relay.domain.participants import vault_values
+from relay.domain.states import AWAITING_DECISION, ItemState
 from relay.storage import items, participants
 from relay.storage.cases import Case
 from relay.storage.items import Item
@@ -101,6 +103,19 @@ def _author(tx: Tx, actor: Actor, case_id: str, on_behalf_of: str | None) -> Par
     return author
 
 
+def _correspondents(
+    tx: Tx, actor: Actor, case_id: str, on_behalf_of: str | None
+) -> tuple[Participant, str]:
+    """Who a new item is from and to, while the case is open."""
+    if case_for(tx, actor, case_id).ended:
+        raise Conflict("This process has ended; nothing more can be sent.")
+    author = _author(tx, actor, case_id, on_behalf_of)
+    recipient_id = items.other_principal(tx, case_id, author.principal_id)
+    if recipient_id is None:
+        raise Conflict("There is no one on the other side of this case to write to yet.")
+    return author, recipient_id
+
+
 async def write_item(
     relay: Relay,
     actor: Actor,
@@ -128,52 +143,61 @@ async def write_item(
         raise Conflict("This process has ended; nothing more can be sent.")
 
     def write(tx: Tx, pre: _Prescan) -> str:
-        if case_for(tx, actor, target_case).ended:
-            raise Conflict("This process has ended; nothing more can be sent.")
-        author = _author(tx, actor, target_case, on_behalf_of)
-        recipient_id = items.other_principal(tx, target_case, author.principal_id)
-        if recipient_id is None:
-            raise Conflict("There is no one on the other side of this case to write to yet.")
-        item_id = new_id("itm")
-        now = stamp(relay.now())
-        items.insert(
-            tx,
-            {
-                "id": item_id,
-                "case_id": target_case,
-                "kind": kind,
-                "author_id": author.id,
-                "author_role": author.role,
-                "sender_id": author.principal_id,
-                "recipient_id": recipient_id,
-                "entered_by": actor.id if isinstance(actor, Staff) else None,
-                "state": "pending",
-                "version": 1,
-                "original": body,
-                "body": body,
-                "findings": pre.findings,
-                "dismissed": {},
-                "created_at": now,
-                "waiting_since": now,
-                "updated_at": now,
-            },
-        )
-        relay.audit.append(
-            tx,
-            at=relay.now(),
-            actor=actor.label,
-            action="item.written",
-            case_id=target_case,
-            subject=item_id,
-            kind=kind,
-            author_role=author.role,
-            version=1,
-            findings=len(pre.findings),
-        )
-        return item_id
+        return _insert(relay, tx, actor, target_case, on_behalf_of, kind, body, pre)
 
     item_id = await _scanned_write(relay, target_case, body, write)
-    return {"id": item_id, "state": "pending", "version": 1}
+    return {"id": item_id, "state": ItemState.PENDING, "version": 1}
+
+
+def _insert(
+    relay: Relay,
+    tx: Tx,
+    actor: Actor,
+    case_id: str,
+    on_behalf_of: str | None,
+    kind: str,
+    body: str,
+    pre: _Prescan,
+) -> str:
+    """A new item, pending at version 1, in the caller's write; its id."""
+    author, recipient_id = _correspondents(tx, actor, case_id, on_behalf_of)
+    item_id = new_id("itm")
+    now = stamp(relay.now())
+    items.insert(
+        tx,
+        {
+            "id": item_id,
+            "case_id": case_id,
+            "kind": kind,
+            "author_id": author.id,
+            "author_role": author.role,
+            "sender_id": author.principal_id,
+            "recipient_id": recipient_id,
+            "entered_by": actor.id if isinstance(actor, Staff) else None,
+            "state": ItemState.PENDING,
+            "version": 1,
+            "original": body,
+            "body": body,
+            "findings": pre.findings,
+            "dismissed": {},
+            "created_at": now,
+            "waiting_since": now,
+            "updated_at": now,
+        },
+    )
+    relay.audit.append(
+        tx,
+        at=relay.now(),
+        actor=actor.label,
+        action="item.written",
+        case_id=case_id,
+        subject=item_id,
+        kind=kind,
+        author_role=author.role,
+        version=1,
+        findings=len(pre.findings),
+    )
+    return item_id
 
 
 async def revise_item(
@@ -191,44 +215,49 @@ async def revise_item(
         raise Invalid("The letter is empty.", field="body")
 
     def revise(tx: Tx, pre: _Prescan) -> int:
-        item, relation = item_for_party(tx, party, item_id)
-        if relation != "sent" or item.author_id != party.id:
-            raise NotFound()
-        if case_for(tx, party, item.case_id).ended:
-            raise Conflict("This process has ended; nothing more can be sent.")
-        if item.state != "returned":
-            raise Conflict("Only a letter returned to you for changes can be revised.")
-        version = item.version + 1
-        now = stamp(relay.now())
-        items.update(
-            tx,
-            item,
-            {
-                "state": "pending",
-                "version": version,
-                "original": body,
-                "body": body,
-                "findings": pre.findings,
-                "dismissed": {},
-                "waiting_since": now,
-                "updated_at": now,
-            },
-        )
-        relay.audit.append(
-            tx,
-            at=relay.now(),
-            actor=party.label,
-            action="item.revised",
-            case_id=item.case_id,
-            subject=item_id,
-            version=version,
-        )
+        version = _revise(relay, tx, party, item_id, body, pre)
         if also is not None:
             also(tx)
         return version
 
     version = await _scanned_write(relay, party.case_id, body, revise)
-    return {"id": item_id, "state": "pending", "version": version}
+    return {"id": item_id, "state": ItemState.PENDING, "version": version}
+
+
+def _revise(relay: Relay, tx: Tx, party: Party, item_id: str, body: str, pre: _Prescan) -> int:
+    """The returned item back to pending with the new text, in the caller's write; its version."""
+    item, relation = item_for_party(tx, party, item_id)
+    if relation != "sent" or item.author_id != party.id:
+        raise NotFound()
+    if case_for(tx, party, item.case_id).ended:
+        raise Conflict("This process has ended; nothing more can be sent.")
+    state = item_move(item.state, ItemState.PENDING)  # only a returned letter
+    version = item.version + 1
+    now = stamp(relay.now())
+    items.update(
+        tx,
+        item,
+        {
+            "state": state,
+            "version": version,
+            "original": body,
+            "body": body,
+            "findings": pre.findings,
+            "dismissed": {},
+            "waiting_since": now,
+            "updated_at": now,
+        },
+    )
+    relay.audit.append(
+        tx,
+        at=relay.now(),
+        actor=party.label,
+        action="item.revised",
+        case_id=item.case_id,
+        subject=item_id,
+        version=version,
+    )
+    return version
 
 
 def _claim_holder(item: Item, now: datetime) -> str | None:
@@ -298,25 +327,17 @@ def _decide(
         raise Conflict("Another practitioner is working on this item.", claimed=True)
     case = case_for(tx, staff, item.case_id)
     new_state = _next_state(item, case, staff, decision)
-    changes: dict[str, object] = {}
-    if decision.action in ("approve", "redact"):
-        changes = _approval_changes(tx, item, decision)
-    if decision.note is not None:
-        changes["note"] = decision.note
-    version = item.version + 1
-    changes.update(
-        state=new_state, version=version, updated_at=stamp(now), claimed_by=None, claimed_until=None
+    version = item.version + 1  # every decision raises it (DESIGN), countersign included
+    changes = _decision_changes(tx, item, decision, new_state, version, now)
+    deliver = new_state == ItemState.APPROVED and delivery.deliverable_now(
+        relay, tx, case, item.recipient_id
     )
-    deliver = False
-    if new_state == "approved":
-        changes["approved_at"] = stamp(now)
-        deliver = delivery.deliverable_now(relay, tx, case, item.recipient_id)
-        if deliver:
-            # Anything approved before it and held (a window that has just opened) goes
-            # first, as the periodic release would have sent it; then this one, delivered
-            # by the same UPDATE that approves it.
-            delivery.release(relay, tx, item.case_id)
-            changes.update(delivery.delivered_columns(now))
+    if deliver:
+        # Anything approved before it and held (a window that has just opened) goes first, as
+        # the periodic release would have sent it; then this one, delivered by the same UPDATE
+        # that approves it.
+        delivery.release(relay, tx, item.case_id)
+        changes.update(delivery.delivered_columns(new_state, now))
     items.update(tx, item, changes)
     relay.audit.append(
         tx,
@@ -333,34 +354,58 @@ def _decide(
     )
     if deliver:
         delivery.delivered_notice(relay, tx, item.case_id, item_id, item.recipient_id)
-        new_state = "delivered"
+        new_state = ItemState.DELIVERED
     return {"id": item_id, "state": new_state, "version": version}
 
 
-def _next_state(item: Item, case: Case, staff: Staff, decision: Decision) -> str:
+def _decision_changes(
+    tx: Tx, item: Item, decision: Decision, new_state: ItemState, version: int, now: datetime
+) -> dict[str, object]:
+    """What a decision sets on the item: its state and version, the note, what an approval
+    sets; the claim ends with it."""
+    changes: dict[str, object] = {}
+    if decision.action in ("approve", "redact"):
+        changes = _approval_changes(tx, item, decision)
+    if decision.note is not None:
+        changes["note"] = decision.note
+    changes.update(
+        state=new_state,
+        version=version,
+        updated_at=stamp(now),
+        claimed_by=None,
+        claimed_until=None,
+    )
+    if new_state == ItemState.APPROVED:
+        changes["approved_at"] = stamp(now)
+    return changes
+
+
+def _next_state(item: Item, case: Case, staff: Staff, decision: Decision) -> ItemState:
+    """The state `decision` moves the item to, through the item's transition table."""
     state, action = item.state, decision.action
-    if case.ended or state == "halted":
+    if case.ended or state == ItemState.HALTED:
         raise Conflict("This process has ended; the item can no longer be decided.")
     if action == "countersign":
-        if state != "countersign":
+        if state != ItemState.COUNTERSIGN:
             raise Conflict("This item is not awaiting a countersignature.")
         if not staff.is_specialist:
             raise Conflict("Only an RJ specialist can countersign.")
-        return "approved"
+        return item_move(state, ItemState.APPROVED)
     if action in ("return", "reject"):
-        if state not in ("pending", "countersign"):
-            raise Conflict(f"An item that is {state} cannot be {action}ed.")
+        target = item_move(state, ItemState.RETURNED if action == "return" else ItemState.REJECTED)
         if not (decision.note or "").strip():
             raise Invalid(f"A {action} needs a note to the author.", field="note")
-        return "returned" if action == "return" else "rejected"
-    if state != "pending":
+        return target
+    # Approve and redact decide a pending item; one awaiting countersign is confirmed by
+    # 'countersign', which cannot change its text.
+    if state != ItemState.PENDING:
         raise Conflict(f"An item that is {state} cannot be approved.")
     if action == "redact" and not decision.redactions:
         raise Invalid("A redaction needs at least one span.", field="redactions")
     if action == "approve" and decision.redactions:
         raise Invalid("Use the action 'redact' to approve with redactions.", field="redactions")
     needs_countersign = case.risk_level == "high" and not staff.is_specialist
-    return "countersign" if needs_countersign else "approved"
+    return item_move(state, ItemState.COUNTERSIGN if needs_countersign else ItemState.APPROVED)
 
 
 async def claim(relay: Relay, actor: Actor, item_id: str, hold: bool) -> dict[str, object]:
@@ -373,7 +418,7 @@ async def claim(relay: Relay, actor: Actor, item_id: str, hold: bool) -> dict[st
         holder = _claim_holder(item, now)
         if holder is not None and holder != staff.id and not staff.is_specialist:
             raise Conflict("Another practitioner is working on this item.", claimed=True)
-        if hold and item.state not in ("pending", "countersign"):
+        if hold and item.state not in AWAITING_DECISION:
             raise Conflict(f"An item that is {item.state} is not awaiting a decision.")
         until = stamp(now + timedelta(seconds=relay.config.claim_seconds)) if hold else None
         items.update(tx, item, {"claimed_by": staff.id if hold else None, "claimed_until": until})

@@ -11,6 +11,8 @@ from relay.domain.actors import Actor, Party
 from relay.domain.attachments import add_listings
 from relay.domain.errors import Conflict, Forbidden, NotFound
 from relay.domain.hub import Relay, stamp
+from relay.domain.lifecycle import recipient_move
+from relay.domain.states import ON_HOLD, CaseStatus, RecipientState
 from relay.domain.views import received_view, sent_view
 from relay.storage import cases, inbox, items, participants
 from relay.storage.cases import Case
@@ -21,11 +23,11 @@ from relay.storage.tx import Tx
 
 def visible_status(status: str, withdrawn_by: str | None, party: Party) -> str:
     """Participants see on_hold / active / ended — and `withdrawn` only if they withdrew."""
-    if status in ("intake", "paused"):
+    if status in ON_HOLD:
         return "on_hold"
-    if status == "active":
+    if status == CaseStatus.ACTIVE:
         return "active"
-    if status == "withdrawn" and withdrawn_by == party.id:
+    if status == CaseStatus.WITHDRAWN and withdrawn_by == party.id:
         return "withdrawn"
     return "ended"
 
@@ -112,16 +114,15 @@ def _received_view(relay: Relay, tx: Tx, party: Party, item_id: str) -> dict[str
 
 
 async def _choose(
-    relay: Relay, party: Party, item_id: str, *, state: str, refused: dict[str, str]
+    relay: Relay, party: Party, item_id: str, state: RecipientState
 ) -> dict[str, object]:
     """The recipient opens or declines a waiting item (once); a repeat changes nothing."""
-    column = {"opened": "opened_at", "declined": "declined_at"}[state]
+    column = {RecipientState.OPENED: "opened_at", RecipientState.DECLINED: "declined_at"}[state]
 
     def work(tx: Tx) -> dict[str, object]:
         item = _received(tx, party, item_id)
-        if item.recipient_state in refused:
-            raise Conflict(refused[item.recipient_state])
-        if item.recipient_state == "waiting":
+        if item.recipient_state != state:
+            recipient_move(item.recipient_state, state)
             now = relay.now()
             items.update(tx, item, {"recipient_state": state, column: stamp(now)})
             relay.audit.append(
@@ -138,13 +139,11 @@ async def _choose(
 
 
 async def open_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
-    refused = {"declined": "You chose not to receive this letter."}
-    return await _choose(relay, party_only(actor), item_id, state="opened", refused=refused)
+    return await _choose(relay, party_only(actor), item_id, RecipientState.OPENED)
 
 
 async def decline_item(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:
-    refused = {"opened": "This letter has already been opened."}
-    return await _choose(relay, principal_only(actor), item_id, state="declined", refused=refused)
+    return await _choose(relay, principal_only(actor), item_id, RecipientState.DECLINED)
 
 
 async def ask_practitioner(relay: Relay, actor: Actor, item_id: str) -> dict[str, object]:

@@ -14,16 +14,15 @@ from relay.domain.actors import Actor, Staff
 from relay.domain.attachments import add_listings
 from relay.domain.errors import Invalid
 from relay.domain.hub import Relay
+from relay.domain.states import AWAITING_DECISION, SENT_BACK, ItemState, RecipientState
 from relay.storage import items
 from relay.storage import queue as stored_queue
 from relay.storage.inbox import Received, Sent
 from relay.storage.items import Content, Item
 from relay.storage.tx import Tx
 
-AWAITING = stored_queue.AWAITING  # the states in which an item awaits a decision
-QUEUE_STATES = frozenset(
-    {"pending", "countersign", "approved", "delivered", "returned", "rejected", "halted"}
-)
+AWAITING = AWAITING_DECISION  # the states in which an item awaits a decision
+QUEUE_STATES = frozenset(ItemState)  # the queue lists items in any state, by name
 
 
 def author_state(item: Item, receipts: bool) -> str:
@@ -31,12 +30,12 @@ def author_state(item: Item, receipts: bool) -> str:
     state = item.state
     if state in AWAITING:
         return "pending"
-    if state == "halted":
+    if state == ItemState.HALTED:
         return "not_delivered"
-    if state == "delivered":
-        if item.recipient_state == "declined":
+    if state == ItemState.DELIVERED:
+        if item.recipient_state == RecipientState.DECLINED:
             return "not_delivered"
-        if item.recipient_state == "opened" and receipts:
+        if item.recipient_state == RecipientState.OPENED and receipts:
             return "opened"
     return state
 
@@ -49,9 +48,9 @@ def sent_view(sent: Sent, receipts: bool) -> dict[str, object]:
         "state": author_state(item, receipts),
         "text": sent.original,
     }
-    if item.state == "delivered" and sent.delivered != sent.original:
+    if item.state == ItemState.DELIVERED and sent.delivered != sent.original:
         view["delivered_text"] = sent.delivered
-    if item.state in ("returned", "rejected") and sent.note is not None:
+    if item.state in SENT_BACK and sent.note is not None:
         view["note"] = sent.note
     return view
 
@@ -71,7 +70,7 @@ def received_view(received: Received, from_alias: str, relay: Relay) -> dict[str
     }
     if received.content_note is not None:
         view["content_note"] = received.content_note
-    if item.recipient_state == "opened":
+    if item.recipient_state == RecipientState.OPENED:
         view["text"] = received.text
     return view
 

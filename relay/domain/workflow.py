@@ -10,6 +10,7 @@ from relay.domain.access import case_for, specialist_only, staff_only
 from relay.domain.actors import Actor, Staff
 from relay.domain.cases import OUTCOMES
 from relay.domain.hub import Relay, new_id, stamp
+from relay.domain.states import ItemState
 from relay.storage import participants
 from relay.storage import workflow as stored
 from relay.storage.items import Content, Item
@@ -69,7 +70,7 @@ def _entry(
         "version": item.version,
         "written_at": item.created_at,
         "original": content.original,
-        "delivered_text": content.body if item.state == "delivered" else None,
+        "delivered_text": content.body if item.state == ItemState.DELIVERED else None,
         "note": content.note,
         "content_note": content.content_note,
         "events": [

@@ -24,8 +24,14 @@ class StoredEvent:
 _COLUMNS = "seq, at, actor, action, case_id, subject, details, prev_mac, mac"
 
 
+_HEAD = ("audit", "head")
+
+
 def head(tx: Tx) -> tuple[int, str] | None:
-    """The newest event's (seq, MAC): the end of the chain that an append extends."""
+    """The newest event's (seq, MAC): the end of the chain that an append extends (read once
+    per write transaction; writes are serialised, so only this transaction moves it)."""
+    if tx.writable and _HEAD in tx.memo:
+        return tx.memo[_HEAD]  # type: ignore[return-value]
     row = tx.one(
         "SELECT seq, mac FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)"
     )
@@ -38,6 +44,7 @@ def mac_of(tx: Tx, seq: int) -> str | None:
 
 
 def insert(tx: Tx, event: StoredEvent) -> None:
+    tx.memo[_HEAD] = (event.seq, event.mac)
     tx.run(
         f"INSERT INTO audit_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
         (

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from relay.domain.states import TERMINAL
 from relay.storage import sealed
 from relay.storage.tx import Row, Tx
-
-TERMINAL = ("closed", "withdrawn")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +72,7 @@ def insert(
     tx: Tx,
     *,
     case_id: str,
+    status: str,
     modality: str,
     risk_level: str,
     data_key: bytes,
@@ -80,11 +80,12 @@ def insert(
     at: str,
     crime_reference: str,
 ) -> None:
-    """A new case in intake under its wrapped data key; the crime reference sealed with it."""
+    """A new case in `status` (intake) under its wrapped data key; the crime reference sealed
+    with it."""
     tx.run(
         "INSERT INTO cases (id, status, modality, risk_level, data_key, created_by, "
-        "created_at, updated_at) VALUES (?, 'intake', ?, ?, ?, ?, ?, ?)",
-        (case_id, modality, risk_level, data_key, created_by, at, at),
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, status, modality, risk_level, data_key, created_by, at, at),
     )
     # Sealed once the row is there: the cipher is unwrapped from the key just stored.
     tx.run(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from relay.domain.states import SENT_BACK, ItemState
 from relay.storage import sealed
 from relay.storage.items import COLUMNS, Item
 from relay.storage.tx import Row, Tx
@@ -32,8 +33,8 @@ class Sent:
 def _sent(tx: Tx, row: Row) -> Sent:
     item = Item.from_row(row)
     original = sealed.open_text(tx, item.case_id, "items", item.id, "original", row["original"])
-    delivered = _optional(tx, item, row, "body") if item.state == "delivered" else None
-    note = _optional(tx, item, row, "note") if item.state in ("returned", "rejected") else None
+    delivered = _optional(tx, item, row, "body") if item.state == ItemState.DELIVERED else None
+    note = _optional(tx, item, row, "note") if item.state in SENT_BACK else None
     return Sent(item, original, delivered, note)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from relay.storage import sealed
@@ -161,8 +162,9 @@ def cases_with_approved(tx: Tx) -> list[str]:
     return [row[0] for row in rows]
 
 
-def in_states(tx: Tx, case_id: str, states: tuple[str, ...]) -> list[Item]:
+def in_states(tx: Tx, case_id: str, states: Collection[str]) -> list[Item]:
     """The case's items in any of `states`, in the order they were written."""
+    states = sorted(states)
     marks = ", ".join("?" for _ in states)
     rows = tx.rows(
         f"SELECT {COLUMNS} FROM items WHERE case_id = ? AND state IN ({marks}) "  # noqa: S608

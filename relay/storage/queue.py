@@ -15,14 +15,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from relay.domain.states import AWAITING_DECISION, ItemState
 from relay.storage import sealed
 from relay.storage.items import COLUMNS, Item
 from relay.storage.tx import Row, Tx
 
-# An item awaits a practitioner's decision in these states. Spelt as literals where a query
-# should use the partial index items_awaiting: SQLite uses it only for the same literal WHERE.
-AWAITING = ("pending", "countersign")
-_AWAITING_STATES = "state IN ('pending', 'countersign')"
+# The states in which an item awaits a decision, spelt as literals in declaration order where
+# a query should use the partial index items_awaiting: SQLite uses it only for the very WHERE
+# it was declared with, `state IN ('pending', 'countersign')`.
+_AWAITING = tuple(state for state in ItemState if state in AWAITING_DECISION)
+_AWAITING_STATES = "state IN ({})".format(", ".join(f"'{state}'" for state in _AWAITING))
 
 
 def _plain(tx: Tx, column: str) -> str:
@@ -124,9 +126,10 @@ def awaiting(tx: Tx, case_ids: Sequence[str], limit: int) -> list[AwaitingLine]:
 def awaiting_counts(tx: Tx, case_ids: Sequence[str]) -> dict[str, int]:
     """How many items await a decision, by case (cases with none are left out)."""
     rows = tx.rows(
-        "SELECT case_id, COUNT(*) FROM items WHERE state IN (?, ?) "  # noqa: S608
+        "SELECT case_id, COUNT(*) FROM items "  # noqa: S608
+        f"WHERE state IN ({', '.join('?' for _ in _AWAITING)}) "
         f"AND case_id IN {_id_set(tx)} GROUP BY case_id",
-        (*AWAITING, _ids(case_ids)),
+        (*_AWAITING, _ids(case_ids)),
     )
     return {row[0]: int(row[1]) for row in rows}
 

@@ -9,6 +9,7 @@ PostgreSQL row version, the WAL, a backup) unopenable too.
 
 from __future__ import annotations
 
+from relay.domain.states import TERMINAL
 from relay.storage import idempotency, sessions
 from relay.storage.tx import Tx
 
@@ -16,10 +17,11 @@ from relay.storage.tx import Tx
 def due(tx: Tx, cutoff: str) -> list[str]:
     """Cases that ended (closed or withdrawn) at or before `cutoff` and are not yet shredded,
     the longest ended first."""
+    ended = sorted(TERMINAL)
     rows = tx.rows(
-        "SELECT id FROM cases WHERE status IN ('closed', 'withdrawn') AND shredded_at IS NULL "
-        "AND ended_at IS NOT NULL AND ended_at <= ? ORDER BY ended_at",
-        (cutoff,),
+        f"SELECT id FROM cases WHERE status IN ({', '.join('?' for _ in ended)}) "  # noqa: S608
+        "AND shredded_at IS NULL AND ended_at IS NOT NULL AND ended_at <= ? ORDER BY ended_at",
+        (*ended, cutoff),
     )
     return [str(row[0]) for row in rows]
 

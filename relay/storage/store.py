@@ -68,7 +68,8 @@ class _Ciphers:
     def cipher(self, tx: Tx, case_id: str) -> CaseCipher:
         cached = self._cache.get(case_id)
         if cached is not None and (tx.dialect == "sqlite" or _key_kept(tx, case_id)):
-            # (On PostgreSQL another process may have shredded the case meanwhile.)
+            # (On PostgreSQL another process may have shredded the case meanwhile: checked once
+            # per transaction.)
             return cached
         row = tx.one("SELECT data_key FROM cases WHERE id = ?", (case_id,))
         if row is None:

@@ -108,7 +108,16 @@ class Ciphers(Protocol):
 class Tx:
     """Statements of one transaction (or one read) on one connection, on one thread."""
 
-    __slots__ = ("_after", "_ciphers", "_conn", "_open", "_thread", "dialect", "writable")
+    __slots__ = (
+        "_after",
+        "_ciphers",
+        "_conn",
+        "_open",
+        "_thread",
+        "dialect",
+        "memo",
+        "writable",
+    )
 
     def __init__(self, conn: Any, dialect: str, ciphers: Ciphers, *, writable: bool) -> None:
         self._conn = conn
@@ -118,6 +127,9 @@ class Tx:
         self._after: list[Callable[[], None]] = []
         self.dialect = dialect  # "sqlite" | "postgresql"
         self.writable = writable
+        # What storage learnt earlier in this same transaction (e.g. the audit chain's end, a
+        # case key found still kept), so it is not asked of the database twice.
+        self.memo: dict[tuple[str, str], object] = {}
 
     # -- statements -------------------------------------------------------------------------
     def _check(self) -> None:

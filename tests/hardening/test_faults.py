@@ -1,13 +1,15 @@
 """Faults: the server killed with SIGKILL mid-burst, a full disk, a read-only database.
 
 A real `relay serve` runs as a subprocess on a copy of a prepared hub (`relay init`, one active
-case, letters waiting for a decision). What must hold afterwards:
+case, letters waiting for a decision): its files, and on PostgreSQL (the suite run by
+`scripts/with-postgres`) its database, copied with `CREATE DATABASE ... TEMPLATE`. What must hold
+afterwards:
 
 - every write that was acknowledged (a 200/201 received) is there, exactly once;
 - retrying every request with its Idempotency-Key applies each at most once and answers the
   first answer again (or 409 if the kill lost the answer of a change it had saved);
-- `relay audit verify` passes and `PRAGMA integrity_check` is ok;
-- while the disk is full or the database read-only, writes answer 503 problem+json with
+- `relay audit verify` passes and (SQLite) `PRAGMA integrity_check` is ok;
+- (SQLite) while the disk is full or the database read-only, writes answer 503 problem+json with
   Retry-After, reads that need no write keep working, and nothing half-written is left behind.
 """
 
@@ -39,6 +41,7 @@ from relay.crypto import KeyStore
 from relay.storage import Store
 from relay.storage.idempotency import IN_PROGRESS_DETAIL
 from tests.api.test_bad_input import snapshot
+from tests.backends import drop_database, new_database, on_postgres
 from tests.conftest import PASSPHRASE, PASSWORD, VAULTS, World
 from tests.hardening.conftest import LiveServer
 
@@ -52,6 +55,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def database_url(root: Path) -> str | None:
+    """The PostgreSQL database of the hub at `root` (root/database.url), None on SQLite."""
+    path = root / "database.url"
+    return path.read_text().strip() if path.exists() else None
+
+
 def relay_env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELAY_")}
     env.update(
@@ -63,6 +72,9 @@ def relay_env(root: Path) -> dict[str, str]:
         RELAY_MAILDIR=str(root / "outbox"),
         RELAY_HOST="127.0.0.1",
     )
+    url = database_url(root)
+    if url is not None:
+        env["RELAY_DATABASE_URL"] = url
     return env
 
 
@@ -110,6 +122,10 @@ class Server:
             resource.setrlimit(resource.RLIMIT_FSIZE, (self.limit, self.limit))
 
     def start(self) -> Server:
+        return self.launch().ready()
+
+    def launch(self) -> Server:
+        """Start the process without waiting for it to listen (see `ready`)."""
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [str(RELAY_BIN), "serve", "--port", str(self.port)],
@@ -118,6 +134,11 @@ class Server:
                 stderr=subprocess.STDOUT,
                 preexec_fn=self._limit,
             )
+        return self
+
+    def ready(self) -> Server:
+        """Wait until the launched process accepts connections."""
+        assert self.proc is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -246,27 +267,43 @@ async def _prepare(root: Path, server: LiveServer) -> Hub:
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Hub:
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     root = tmp_path_factory.mktemp("hub") / "relay"
     root.mkdir()
-    done = relay(root, "init", "--username", "sam")
-    assert done.returncode == 0, done.stderr
-    # The case is set up in-process (same files, inline scanning): quicker than a subprocess.
-    config = Config.from_env(relay_env(root), scan_workers=0)
-    server = LiveServer(config, practitioners=False).start()
+    url = new_database() if on_postgres() else None
+    if url is not None:
+        (root / "database.url").write_text(url)
     try:
-        return asyncio.run(_prepare(root, server))
+        done = relay(root, "init", "--username", "sam")
+        assert done.returncode == 0, done.stderr
+        # The case is set up in-process (same files, inline scanning): quicker than a subprocess.
+        config = Config.from_env(relay_env(root), scan_workers=0)
+        server = LiveServer(config, practitioners=False).start()
+        try:
+            hub = asyncio.run(_prepare(root, server))
+        finally:
+            server.stop()  # and so lets go of the database, which copies need as a template
+        yield hub
     finally:
-        server.stop()
+        if url is not None:
+            drop_database(url)
 
 
 @pytest.fixture
-def hub(prepared: Hub, tmp_path: Path) -> Hub:
-    """A copy of the prepared hub (keys keep their 0600 mode)."""
+def hub(prepared: Hub, tmp_path: Path) -> Iterator[Hub]:
+    """A copy of the prepared hub (keys keep their 0600 mode; its own PostgreSQL database)."""
     root = tmp_path / "relay"
     shutil.copytree(prepared.root, root, ignore=shutil.ignore_patterns("serve-*.log"))
-    return Hub(root, prepared.specialist, prepared.harmed, prepared.responsible,
-               prepared.case_id, prepared.waiting)  # fmt: skip
+    template = database_url(prepared.root)
+    url = new_database(template) if template is not None else None
+    if url is not None:
+        (root / "database.url").write_text(url)
+    try:
+        yield Hub(root, prepared.specialist, prepared.harmed, prepared.responsible,
+                  prepared.case_id, prepared.waiting)  # fmt: skip
+    finally:
+        if url is not None:
+            drop_database(url)
 
 
 @pytest.fixture
@@ -279,8 +316,10 @@ def servers() -> Iterator[list[Server]]:
 
 @contextlib.asynccontextmanager
 async def opened(root: Path) -> AsyncIterator[Store]:
-    """The hub's store, opened in this process (its server has stopped)."""
-    store = await Store(KeyStore.load(root / "keys"), path=root / "relay.db").open()
+    """The hub's store, opened in this process."""
+    store = await Store(
+        KeyStore.load(root / "keys"), path=root / "relay.db", url=database_url(root)
+    ).open()
     try:
         yield store
     finally:
@@ -407,33 +446,48 @@ async def kill_mid_burst(hub: Hub, servers: list[Server], writes: int, kill_afte
     assert kill_after <= len(acked) < len(requests), "the kill should land mid-burst"
     assert {r.answer[0] for r in acked if r.answer} <= {200, 201}
 
-    server = Server(hub.root).start()  # recovery from the WAL happens on open
+    server = Server(hub.root).start()  # SQLite recovers from its WAL on open
     servers.append(server)
     async with http(server) as api:
-        sent = {}
-        for token in (hub.harmed, hub.responsible):
-            for entry in (await api.ok("GET", "/me/items", token))["sent"]:
-                sent[entry["id"]] = entry
-        for request in acked:
-            assert request.answer is not None
-            item_id = request.answer[1]["id"]
-            assert item_id in sent, request.key
-            if request.path == "/me/items":
-                assert sent[item_id]["text"] == request.payload["body"]
-            else:
-                assert sent[item_id]["state"] in ("approved", "delivered")
-
-        await retry_all(api, requests, lost)
-
-        texts: list[str] = []
-        for token in (hub.harmed, hub.responsible):
-            texts += [e["text"] for e in (await api.ok("GET", "/me/items", token))["sent"]]
-        for n in range(writes):
-            assert texts.count(f"Burst letter {marker(n)}.") == 1, n
-        assert len(texts) == writes + PRE_DECIDED
+        await acknowledged_once(hub, api, requests, lost, writes)
     server.stop()
+    await approved_once(hub)
+    if not on_postgres():
+        assert integrity(hub.root / "relay.db") == "ok"
+    audit_verifies(hub.root)
 
-    db = hub.root / "relay.db"
+
+async def acknowledged_once(
+    hub: Hub, api: Http, requests: list[Request], lost: list[Request], writes: int
+) -> None:
+    """Every acknowledged write is there; retrying everything applies each at most once; each
+    burst letter exists once."""
+    sent = {}
+    for token in (hub.harmed, hub.responsible):
+        for entry in (await api.ok("GET", "/me/items", token))["sent"]:
+            sent[entry["id"]] = entry
+    for request in requests:
+        if request.answer is None:
+            continue
+        item_id = request.answer[1]["id"]
+        assert item_id in sent, request.key
+        if request.path == "/me/items":
+            assert sent[item_id]["text"] == request.payload["body"]
+        else:
+            assert sent[item_id]["state"] in ("approved", "delivered")
+
+    await retry_all(api, requests, lost)
+
+    texts: list[str] = []
+    for token in (hub.harmed, hub.responsible):
+        texts += [e["text"] for e in (await api.ok("GET", "/me/items", token))["sent"]]
+    for n in range(writes):
+        assert texts.count(f"Burst letter {marker(n)}.") == 1, n
+    assert len(texts) == writes + PRE_DECIDED
+
+
+async def approved_once(hub: Hub) -> None:
+    """Each waiting letter was approved exactly once (one item.approve event each)."""
     approvals = await rows(
         hub.root,
         "SELECT subject, COUNT(*) FROM audit_events WHERE action = 'item.approve' GROUP BY subject",
@@ -441,8 +495,10 @@ async def kill_mid_burst(hub: Hub, servers: list[Server], writes: int, kill_afte
     states = dict(await rows(hub.root, "SELECT id, state FROM items"))
     assert sorted(approvals) == sorted((item["id"], 1) for item in hub.waiting)
     assert {states[item["id"]] for item in hub.waiting} <= {"approved", "delivered"}
-    assert integrity(db) == "ok"
-    verified = relay(hub.root, "audit", "verify")
+
+
+def audit_verifies(root: Path) -> None:
+    verified = relay(root, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
     assert "Audit chain holds" in verified.stdout
 
@@ -464,6 +520,9 @@ async def test_acknowledged_writes_survive_sigkill_long_run(
 # A full disk ---------------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(
+    on_postgres(), reason="RLIMIT_FSIZE fills SQLite's files; PostgreSQL writes on its server"
+)
 async def test_a_full_disk_answers_503_and_loses_nothing_acknowledged(
     hub: Hub, servers: list[Server]
 ) -> None:
@@ -544,6 +603,9 @@ def immutable(config: Any) -> Iterator[Callable[[], None]]:
     chattr("-i", *files)
 
 
+@pytest.mark.skipif(
+    on_postgres(), reason="chattr freezes SQLite's file; PostgreSQL's files are its server's"
+)
 async def test_a_read_only_database_answers_503_and_stays_intact(
     world: World, config: Any, immutable: Callable[[], None]
 ) -> None:
