@@ -10,11 +10,13 @@ from aiohttp import web
 from relay.api import setup_api_routes
 from relay.api.auth import bearer_middleware
 from relay.api.idempotency import idempotency_middleware
-from relay.api.problem import Handler, problem_middleware
+from relay.api.problem import problem_middleware
 from relay.audit import AuditLog
 from relay.config import Config
 from relay.crypto import KeyStore
 from relay.domain.hub import Relay
+from relay.http import Handler
+from relay.inputs.jsonbody import MAX_BODY
 from relay.keys import RELAY
 from relay.passwords import Passwords
 from relay.scanning import Scanner
@@ -22,7 +24,6 @@ from relay.storage import Store
 from relay.web import setup_web
 
 log = logging.getLogger("relay")
-MAX_BODY = 256 * 1024  # DESIGN: a request body is at most 256 KiB
 
 
 async def open_relay(config: Config) -> Relay:

@@ -107,7 +107,9 @@ def _move_forward(keys_dir: Path, newest: Anchor) -> Anchor | None:
     and the write happen under an exclusive lock on a file beside the anchor, so an older
     anchor never overwrites a newer one.
     """
-    with (keys_dir / f".{ANCHOR_FILE}.lock").open("a") as lock:
+    # Owner-only, like everything in keys/ (`relay serve` refuses group- or world-readable).
+    descriptor = os.open(keys_dir / f".{ANCHOR_FILE}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             current = read_anchor(keys_dir)

@@ -10,18 +10,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from relay.api.auth import actor
+from relay.api.requests import UnsupportedMediaType
 from relay.domain import attachments
 from relay.domain.access import party_only, staff_only
 from relay.domain.actors import Actor
-from relay.domain.errors import DomainError, NotFound
+from relay.domain.errors import NotFound
 from relay.keys import RELAY
 
 _CHUNK = 64 * 1024
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    title = "Unsupported media type"
 
 
 async def read_upload(request: web.Request, limit: int) -> bytes:

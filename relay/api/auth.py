@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from relay.api.problem import Handler
 from relay.domain.actors import Actor
 from relay.domain.errors import Unauthorized
 from relay.domain.sessions import authenticate
+from relay.http import Handler
 from relay.keys import ACTOR, RELAY
 
 

@@ -18,9 +18,10 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from relay.api.problem import Handler, from_domain, from_http
+from relay.api.problem import from_domain, from_http
 from relay.domain.errors import Conflict, DomainError, Invalid
 from relay.domain.hub import Relay, stamp
+from relay.http import Handler
 from relay.keys import ACTOR, RELAY
 from relay.storage import StorageUnavailable
 from relay.storage import idempotency as stored

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from relay.domain.errors import DomainError, TooManyAttempts
+from relay.http import Handler
 from relay.scanning import ScanFailed
 from relay.storage import StorageUnavailable
 
 log = logging.getLogger("relay.api")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _TITLES = {
     400: "Bad request",

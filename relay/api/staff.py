@@ -6,9 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from moderation.redaction import DEFAULT_REPLACEMENT, Span
 from relay.api.auth import actor
-from relay.api.validation import F, body, check, choice, query
+from relay.api.requests import body, query
 from relay.domain import (
     cases,
     dashboard,
@@ -21,67 +20,9 @@ from relay.domain import (
 )
 from relay.domain.access import staff_only
 from relay.domain.actors import Actor
-from relay.domain.errors import Invalid
 from relay.domain.hub import Relay
-from relay.domain.items import MAX_CONTENT_NOTE, MAX_NOTE, MAX_TEXT
+from relay.inputs import staff as inputs
 from relay.keys import RELAY
-
-TEXT = F(str, max_len=MAX_TEXT, too_long_status=413)
-LOGIN = {"username": F(str, min_len=1, max_len=64), "password": F(str, min_len=1, max_len=1024)}
-PRACTITIONER = {
-    "username": F(str, min_len=3, max_len=64),
-    "password": F(str, min_len=10, max_len=1024),
-    "role": F(str, choices=choice("specialist", "volunteer")),
-    "display_name": F(str, min_len=1, max_len=100),
-}
-CASE = {
-    "crime_reference": F(str, min_len=1, max_len=100),
-    "modality": F(str, choices=choice("letters", "shuttle", "conference")),
-    "risk_level": F(str, choices=choice("standard", "high")),
-}
-PARTICIPANT = {
-    "role": F(str, choices=choice("harmed", "responsible", "supporter")),
-    "alias": F(str, min_len=1, max_len=40),
-    "name": F(str, max_len=200),
-    "email": F(str, max_len=320),
-    "phone": F(str, max_len=50),
-    "address": F(str, max_len=500),
-    "supports": F(str, required=False, nullable=True, max_len=64),
-}
-DECISION = {
-    "action": F(str, choices=choice("approve", "redact", "return", "reject", "countersign")),
-    "version": F(int, min_value=1),
-    "redactions": F(list, required=False, max_len=500),
-    "dismissed": F(list, required=False, max_len=500),
-    "note": F(str, required=False, max_len=MAX_NOTE),
-    "content_note": F(str, required=False, max_len=MAX_CONTENT_NOTE),
-}
-SPAN = {
-    "start": F(int, min_value=0),
-    "end": F(int, min_value=1),
-    "replacement": F(str, required=False, max_len=200),
-}
-DISMISSAL = {"finding": F(str, min_len=1, max_len=20), "reason": F(str, min_len=1, max_len=500)}
-QUEUE = {
-    "case": F(str, required=False, max_len=64),
-    "state": F(str, required=False, choices=frozenset(views.QUEUE_STATES)),
-    "limit": F(str, required=False, max_len=4),
-}
-
-
-ASSIGN = {"practitioner": F(str, min_len=1, max_len=64)}
-CONSENT = {"given": F(bool)}
-ASSESSMENT = {
-    "outcome": F(str, choices=choice("safe", "unsafe")),
-    "notes": F(str, max_len=MAX_NOTE),
-}
-SUPPORTER_ACCESS = {"read": F(bool)}
-ADMISSION = {"notes": F(str, max_len=MAX_NOTE)}
-PAPER_LETTER = {
-    "on_behalf_of": F(str, min_len=1, max_len=64),
-    "kind": F(str, choices=choice("letter", "message")),
-    "body": TEXT,
-}
 
 
 def _json(data: object, status: int = 200) -> web.Response:
@@ -89,8 +30,8 @@ def _json(data: object, status: int = 200) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
-    data = await body(request, LOGIN)
-    session = await sessions.staff_login(request.app[RELAY], data["username"], data["password"])
+    data = await body(request, inputs.Login)
+    session = await sessions.staff_login(request.app[RELAY], data.username, data.password)
     return _json({"token": session.token, "role": session.role})
 
 
@@ -102,16 +43,16 @@ async def logout(request: web.Request) -> web.Response:
 async def add_practitioner(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, PRACTITIONER)
-    practitioner_id = await sessions.add_practitioner(request.app[RELAY], who, **data)
-    return _json({"id": practitioner_id, "username": data["username"], "role": data["role"]}, 201)
+    data = await body(request, inputs.NewPractitioner)
+    practitioner_id = await sessions.add_practitioner(request.app[RELAY], who, **data.model_dump())
+    return _json({"id": practitioner_id, "username": data.username, "role": data.role}, 201)
 
 
 async def create_case(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, CASE)
-    case = await cases.create_case(request.app[RELAY], who, **data)
+    data = await body(request, inputs.NewCase)
+    case = await cases.create_case(request.app[RELAY], who, **data.model_dump())
     return _json({"id": case.id, "status": case.status}, 201)
 
 
@@ -135,24 +76,23 @@ async def get_case(request: web.Request) -> web.Response:
 async def assign(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, ASSIGN)
-    await cases.assign(request.app[RELAY], who, request.match_info["id"], data["practitioner"])
-    return _json({"case_id": request.match_info["id"], "assigned": data["practitioner"]})
+    data = await body(request, inputs.Assign)
+    await cases.assign(request.app[RELAY], who, request.match_info["id"], data.practitioner)
+    return _json({"case_id": request.match_info["id"], "assigned": data.practitioner})
 
 
 async def add_participant(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, PARTICIPANT)
-    vault = {key: data[key] for key in participants.VAULT_FIELDS}
+    data = await body(request, inputs.NewParticipant)
     added = await participants.add_participant(
         request.app[RELAY],
         who,
         request.match_info["id"],
-        role=data["role"],
-        alias=data["alias"].strip(),
-        vault=vault,
-        supports=data.get("supports"),
+        role=data.role,
+        alias=data.alias.strip(),
+        vault=data.vault(),
+        supports=data.supports,
     )
     return _json(
         {
@@ -177,28 +117,24 @@ async def reveal_contact(request: web.Request) -> web.Response:
 async def consent(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, CONSENT)
+    data = await body(request, inputs.Consent)
     await gates.record_consent(
-        request.app[RELAY],
-        who,
-        request.match_info["id"],
-        request.match_info["pid"],
-        data["given"],
+        request.app[RELAY], who, request.match_info["id"], request.match_info["pid"], data.given
     )
-    return _json({"participant": request.match_info["pid"], "consent": data["given"]})
+    return _json({"participant": request.match_info["pid"], "consent": data.given})
 
 
 async def assessment(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, ASSESSMENT)
+    data = await body(request, inputs.NewAssessment)
     result = await gates.record_assessment(
         request.app[RELAY],
         who,
         request.match_info["id"],
         request.match_info["pid"],
-        data["outcome"],
-        data["notes"],
+        data.outcome,
+        data.notes,
     )
     return _json(result, 201)
 
@@ -206,18 +142,18 @@ async def assessment(request: web.Request) -> web.Response:
 async def supporter_access(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, SUPPORTER_ACCESS)
+    data = await body(request, inputs.SupporterAccess)
     await gates.set_supporter_access(
-        request.app[RELAY], who, request.match_info["id"], request.match_info["pid"], data["read"]
+        request.app[RELAY], who, request.match_info["id"], request.match_info["pid"], data.read
     )
-    return _json({"participant": request.match_info["pid"], "supporter_read": data["read"]})
+    return _json({"participant": request.match_info["pid"], "supporter_read": data.read})
 
 
 async def admission(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, ADMISSION)
-    await gates.record_admission(request.app[RELAY], who, request.match_info["id"], data["notes"])
+    data = await body(request, inputs.Admission)
+    await gates.record_admission(request.app[RELAY], who, request.match_info["id"], data.notes)
     return _json({"case_id": request.match_info["id"], "admission": True})
 
 
@@ -253,14 +189,14 @@ async def withdraw(request: web.Request) -> web.Response:
 async def paper_letter(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, PAPER_LETTER)
+    data = await body(request, inputs.PaperLetter)
     result = await items.write_item(
         request.app[RELAY],
         who,
-        kind=data["kind"],
-        body=data["body"],
+        kind=data.kind,
+        body=data.body,
         case_id=request.match_info["id"],
-        on_behalf_of=data["on_behalf_of"],
+        on_behalf_of=data.on_behalf_of,
     )
     return _json(result, 201)
 
@@ -268,16 +204,9 @@ async def paper_letter(request: web.Request) -> web.Response:
 async def get_queue(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    params = query(request, QUEUE)
-    limit = params.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 200:
-        raise Invalid("limit must be a whole number from 1 to 200.", field="limit")
+    params = query(request, inputs.QueueQuery)
     found = await views.queue(
-        request.app[RELAY],
-        who,
-        case_id=params.get("case"),
-        state=params.get("state"),
-        limit=int(limit),
+        request.app[RELAY], who, case_id=params.case, state=params.state, limit=params.limit
     )
     return _json({"items": found})
 
@@ -290,30 +219,8 @@ async def get_item(request: web.Request) -> web.Response:
 async def decide(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
-    data = await body(request, DECISION)
-    spans = []
-    for raw in data.get("redactions", []):
-        if not isinstance(raw, dict):
-            raise Invalid("Each redaction must be an object.", field="redactions")
-        span = check(raw, SPAN)
-        spans.append(Span(span["start"], span["end"], span.get("replacement", DEFAULT_REPLACEMENT)))
-    dismissed: dict[str, str] = {}
-    for raw in data.get("dismissed", []):
-        if not isinstance(raw, dict):
-            raise Invalid("Each dismissal must be an object.", field="dismissed")
-        entry = check(raw, DISMISSAL)
-        if not entry["reason"].strip():
-            raise Invalid("A dismissal needs a reason.", field="dismissed")
-        dismissed[entry["finding"]] = entry["reason"]
-    decision = items.Decision(
-        action=data["action"],
-        version=data["version"],
-        redactions=spans,
-        dismissed=dismissed,
-        note=data.get("note"),
-        content_note=data.get("content_note"),
-    )
-    result = await items.decide(request.app[RELAY], who, request.match_info["id"], decision)
+    data = await body(request, inputs.Decision)
+    result = await items.decide(request.app[RELAY], who, request.match_info["id"], data.to_domain())
     return _json(result)
 
 

@@ -189,7 +189,7 @@ async def authenticate(relay: Relay, token: str) -> tuple[Actor, str]:
         raise Unauthorized("Please sign in.")
     digest = token_hash(token)
     # One read: the session with its practitioner (active ones only) or its participant.
-    found = await relay.store.read(lambda tx: stored.find(tx, digest))
+    found = await relay.store.read(lambda tx: stored.find(tx, digest), snapshot=False)
     if found is None or found.revoked_at is not None:
         raise Unauthorized("Please sign in.")
     if datetime.fromisoformat(found.expires_at) <= relay.now():

@@ -85,9 +85,11 @@ class _Ciphers:
 
 
 def _key_kept(tx: Tx, case_id: str) -> bool:
-    return (
-        tx.one("SELECT 1 FROM cases WHERE id = ? AND data_key IS NOT NULL", (case_id,)) is not None
-    )
+    memo = ("key_kept", case_id)
+    if memo not in tx.memo:
+        row = tx.one("SELECT 1 FROM cases WHERE id = ? AND data_key IS NOT NULL", (case_id,))
+        tx.memo[memo] = row is not None
+    return bool(tx.memo[memo])
 
 
 class Store:
@@ -292,35 +294,46 @@ class Store:
                 log.error("%s", exc)
 
     # -- readers ----------------------------------------------------------------------------
-    async def read(self, fn: Callable[[Tx], T]) -> T:
-        """Run `fn(tx)` in a read-only snapshot on a reader thread."""
+    async def read(self, fn: Callable[[Tx], T], *, snapshot: bool = True) -> T:
+        """Run `fn(tx)` read-only on a reader thread.
+
+        With `snapshot` (the default) every statement of `fn` sees one consistent state. A
+        single-statement read can pass `snapshot=False`: on PostgreSQL that saves the BEGIN
+        and COMMIT round trips (SQLite's are in-process and cheap either way).
+        """
         if self._closed:
             raise StorageUnavailable("the database is not open")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._read_here, fn)
+        return await loop.run_in_executor(self._readers, self._read_here, fn, snapshot)
 
-    def _read_here(self, fn: Callable[[Tx], T]) -> T:
+    def _reader_connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is None or getattr(conn, "closed", False):
             conn = self.backend.connect(writer=False)
             self._local.conn = conn
             self._reader_conns.append(conn)
+        return conn
+
+    def _read_here(self, fn: Callable[[Tx], T], snapshot: bool) -> T:
+        conn = self._reader_connection()
         tx = Tx(conn, self.dialect, self.ciphers, writable=False)
-        try:
-            self.backend.begin_read(conn)
-        except Exception as exc:
-            self._local.conn = None
-            raise translate(exc) from exc
+        if snapshot or self.dialect == "sqlite":
+            try:
+                self.backend.begin_read(conn)
+            except Exception as exc:
+                self._local.conn = None
+                raise translate(exc) from exc
         try:
             return fn(tx)
         except Exception as exc:
             raise translate(exc) from exc
         finally:
             tx.close()
-            try:
-                conn.execute("COMMIT")
-            except Exception:  # a broken connection: the next read opens another
-                self._local.conn = None
+            if snapshot or self.dialect == "sqlite":
+                try:
+                    conn.execute("COMMIT")
+                except Exception:  # a broken connection: the next read opens another
+                    self._local.conn = None
 
     # -- maintenance ------------------------------------------------------------------------
     async def checkpoint(self) -> tuple[int, int, int] | None:

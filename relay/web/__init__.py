@@ -10,8 +10,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from relay.api.problem import Handler
 from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
+from relay.http import Handler
 from relay.web import party_pages as me
 from relay.web import staff_cases as sc
 from relay.web import staff_items as si

@@ -1,16 +1,19 @@
-"""Reading HTML forms with the JSON API's own field rules (one rule, two front doors)."""
+"""Reading HTML forms into the request models the JSON API reads (relay/inputs): one rule, two
+front doors. Form fields are strings; a page may turn one into what the model takes (a "yes" into
+true, a list of checkboxes into a list) before the model checks it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
-from relay.api.validation import F, check
 from relay.domain.access import party_only, staff_only
 from relay.domain.actors import Party, Staff
-from relay.domain.errors import DomainError, Unauthorized
+from relay.domain.errors import DomainError, Invalid, Unauthorized
+from relay.inputs import parse
+from relay.inputs.fields import Input
 from relay.keys import ACTOR
 from relay.web.render import redirect
 from relay.web.security import FORM
@@ -21,24 +24,40 @@ def form(request: web.Request) -> Mapping[str, Any]:
     return request.get(FORM) or {}
 
 
-def fields(request: web.Request, schema: Mapping[str, F]) -> dict[str, Any]:
-    """The schema's fields from the form, validated exactly as the API validates JSON.
+M = TypeVar("M", bound=Input)
+
+
+def fields(request: web.Request, model: type[M], **given: object) -> M:
+    """The model's fields from the form (and `given`, already converted), read as `model`:
+    checked exactly as the API checks JSON.
 
     An empty optional field counts as not given. Text areas are sent by browsers with CR LF
     line ends; they are stored with LF.
     """
     data: dict[str, Any] = {}
     posted = form(request)
-    for name in schema:
-        if name not in posted:
-            continue
-        value = posted[name]
+    for name, info in model.model_fields.items():
+        value = posted.get(name)
         if not isinstance(value, str):
-            continue  # a file where text belongs: treated as missing
-        if value == "" and not schema[name].required:
+            continue  # absent, or a file where text belongs: treated as missing
+        if value == "" and not info.is_required():
             continue
         data[name] = value.replace("\r\n", "\n")
-    return check(data, schema)
+    return parse(model, {**data, **given})
+
+
+def yes_or_no(request: web.Request, name: str) -> bool:
+    """A yes/no choice of the form, for a model's true/false field."""
+    value = form(request).get(name)
+    if value not in ("yes", "no"):
+        raise Invalid("Choose yes or no.", field=name)
+    return value == "yes"
+
+
+def confirmed(request: web.Request) -> None:
+    """Pages ask before what cannot be undone: the form's `confirm` box must be ticked."""
+    if form(request).get("confirm") != "yes":
+        raise Invalid("Tick the box to confirm.", field="confirm")
 
 
 def signed_in(request: web.Request) -> Staff | Party:

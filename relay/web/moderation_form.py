@@ -14,9 +14,9 @@ from typing import Any
 from moderation.redaction import DEFAULT_REPLACEMENT, MAX_REPLACEMENT, Span, apply
 from relay.domain.errors import Invalid
 from relay.domain.items import MAX_CONTENT_NOTE, MAX_NOTE, Decision
+from relay.inputs.staff import MAX_SPANS
 
 ACTIONS = frozenset({"approve", "return", "reject", "countersign", "preview"})
-MAX_SPANS = 500
 
 
 @dataclass(frozen=True, slots=True)

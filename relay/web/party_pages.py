@@ -10,13 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
-from relay.api.party import PASSPHRASE, parse_window
-from relay.api.staff import TEXT
-from relay.api.validation import F, choice
 from relay.domain import attachments, cases, dashboard, items, portal, sessions
 from relay.domain.access import principal_only
 from relay.domain.actors import Party
 from relay.domain.errors import DomainError, Invalid, NotFound
+from relay.inputs import party as inputs
 from relay.keys import ACTOR, CSRF, RELAY
 from relay.web.forms import fields, form, party
 from relay.web.render import redirect, render, signin_error
@@ -38,9 +36,6 @@ DONE = {
     "file_added": "The file is attached. Your practitioner will look at it with your letter.",
     "file_removed": "The file is removed.",
 }
-WRITE = {"kind": F(str, choices=choice("letter", "message")), "body": TEXT}
-ACTIVATE = {"code": F(str, min_len=1, max_len=64), "passphrase": PASSPHRASE}
-LOGIN = {"login": F(str, min_len=1, max_len=64), "passphrase": F(str, max_len=1024)}
 
 
 async def activate_page(request: web.Request) -> web.Response:
@@ -51,12 +46,12 @@ async def activate(request: web.Request) -> web.Response:
     posted = form(request)
     code = str(posted.get("code", ""))
     try:
-        data = fields(request, ACTIVATE)
+        data = fields(request, inputs.PartyActivate)
         again = posted.get("passphrase_again")
-        if isinstance(again, str) and again and again != data["passphrase"]:
+        if isinstance(again, str) and again and again != data.passphrase:
             raise Invalid("The two passphrases are not the same. Please type them again.")
         session, login = await sessions.party_activate(
-            request.app[RELAY], data["code"], data["passphrase"]
+            request.app[RELAY], data.code, data.passphrase
         )
     except DomainError as exc:
         return signin_error(request, "me/activate.html", exc, {"code": code})
@@ -76,8 +71,8 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     handle = str(form(request).get("login", ""))
     try:
-        data = fields(request, LOGIN)
-        session = await sessions.party_login(request.app[RELAY], data["login"], data["passphrase"])
+        data = fields(request, inputs.PartyLogin)
+        session = await sessions.party_login(request.app[RELAY], data.login, data.passphrase)
     except DomainError as exc:
         return signin_error(request, "me/login.html", exc, {"login": handle})
     response = redirect("/me/")
@@ -116,8 +111,8 @@ async def write(request: web.Request) -> web.Response:
     try:
         if problem := upload.problem():
             raise problem  # before anything is sent: what they wrote stays on the form
-        data = fields(request, WRITE)
-        written = await items.write_item(relay, who, kind=data["kind"], body=data["body"])
+        data = fields(request, inputs.NewItem)
+        written = await items.write_item(relay, who, kind=data.kind, body=data.body)
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -211,9 +206,9 @@ async def revise(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], party(request)
     item_id = request.match_info["id"]
     try:
-        data = fields(request, {"body": TEXT})
+        data = fields(request, inputs.Revision)
         # The changed letter and its file land in one transaction, or neither does.
-        await revise_with_upload(relay, who, item_id, data["body"], upload_of(request))
+        await revise_with_upload(relay, who, item_id, data.body, upload_of(request))
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -297,14 +292,19 @@ async def preferences_page(request: web.Request) -> web.Response:
 async def save_preferences(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], party(request)
     posted = form(request)
-    window = None
     try:
+        window = None
         if posted.get("when") == "window":
-            days = [int(d) for d in posted.getall("days", []) if str(d).isdigit()]  # type: ignore[attr-defined]
-            window = parse_window(
-                {"days": days, "start": posted.get("start", ""), "end": posted.get("end", "")}
-            )
-        await portal.set_preferences(relay, who, posted.get("read_receipts") == "yes", window)
+            ticked = [str(d) for d in posted.getall("days", [])]  # type: ignore[attr-defined]
+            days = [int(d) for d in ticked if d.isascii() and d.isdigit() and len(d) < 3]
+            window = {"days": days, "start": posted.get("start", ""), "end": posted.get("end", "")}
+        data = fields(
+            request,
+            inputs.Preferences,
+            read_receipts=posted.get("read_receipts") == "yes",
+            delivery_window=window,
+        )
+        await portal.set_preferences(relay, who, data.read_receipts, data.window())
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise

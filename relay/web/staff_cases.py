@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from relay.api.staff import CASE, LOGIN, PARTICIPANT, TEXT
-from relay.api.validation import F, choice
 from relay.domain import (
     attachments,
     cases,
@@ -19,10 +17,11 @@ from relay.domain import (
 )
 from relay.domain.actors import Staff
 from relay.domain.errors import DomainError
-from relay.domain.items import MAX_NOTE
+from relay.inputs import staff as inputs
+from relay.inputs import workflow as workflow_inputs
 from relay.keys import ACTOR, RELAY
 from relay.web import staff_items as si
-from relay.web.forms import fields, form, staff, staff_action
+from relay.web.forms import confirmed, fields, form, staff, staff_action, yes_or_no
 from relay.web.render import redirect, render, signin_error
 from relay.web.security import clear_session_cookie, set_session_cookie
 from relay.web.uploads import file_not_added, upload_of
@@ -40,19 +39,6 @@ DONE = {
     "supporter": "The supporter's access is updated.",
     "requeued": "The notifications that gave up are queued again; they go out within a minute.",
 }
-GIVEN = {"given": F(str, choices=choice("yes", "no"))}
-ASSESSMENT = {
-    "outcome": F(str, choices=choice("safe", "unsafe")),
-    "notes": F(str, max_len=MAX_NOTE),
-}
-NOTES = {"notes": F(str, max_len=MAX_NOTE)}
-CONFIRM = {"confirm": F(str, choices=choice("yes"))}
-CLOSE_TERMS = {"agreement_terms": F(str, required=False, max_len=2000)}
-PAPER = {
-    "on_behalf_of": F(str, min_len=1, max_len=64),
-    "kind": F(str, choices=choice("letter", "message")),
-    "body": TEXT,
-}
 
 
 # -- signing in and out -----------------------------------------------------------------------
@@ -67,8 +53,8 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     username = str(form(request).get("username", ""))
     try:
-        data = fields(request, LOGIN)
-        session = await sessions.staff_login(request.app[RELAY], **data)
+        data = fields(request, inputs.Login)
+        session = await sessions.staff_login(request.app[RELAY], data.username, data.password)
     except DomainError as exc:
         return signin_error(request, "staff/login.html", exc, {"username": username})
     response = redirect("/staff/")
@@ -126,8 +112,8 @@ async def new_case_page(request: web.Request) -> web.Response:
 async def create_case(request: web.Request) -> web.Response:
     who = staff(request)
     try:
-        data = fields(request, CASE)
-        case = await cases.create_case(request.app[RELAY], who, **data)
+        data = fields(request, inputs.NewCase)
+        case = await cases.create_case(request.app[RELAY], who, **data.model_dump())
     except DomainError as exc:
         context = {"error": exc.detail, "values": dict(form(request))}
         return render(request, "staff/case_new.html", context, status=exc.status)
@@ -164,34 +150,32 @@ case_action = staff_action(case_page, "/staff/cases")
 
 @case_action
 async def consent(request: web.Request, who: Staff, case_id: str) -> str:
-    given = fields(request, GIVEN)["given"] == "yes"
+    data = fields(request, inputs.Consent, given=yes_or_no(request, "given"))
     pid = request.match_info["pid"]
-    await gates.record_consent(request.app[RELAY], who, case_id, pid, given)
+    await gates.record_consent(request.app[RELAY], who, case_id, pid, data.given)
     return "consent"
 
 
 @case_action
 async def assessment(request: web.Request, who: Staff, case_id: str) -> str:
-    data = fields(request, ASSESSMENT)
+    data = fields(request, inputs.NewAssessment)
     pid = request.match_info["pid"]
-    await gates.record_assessment(
-        request.app[RELAY], who, case_id, pid, data["outcome"], data["notes"]
-    )
+    await gates.record_assessment(request.app[RELAY], who, case_id, pid, data.outcome, data.notes)
     return "assessment"
 
 
 @case_action
 async def supporter_access(request: web.Request, who: Staff, case_id: str) -> str:
-    read = fields(request, GIVEN)["given"] == "yes"
+    data = fields(request, inputs.SupporterAccess, read=yes_or_no(request, "given"))
     pid = request.match_info["pid"]
-    await gates.set_supporter_access(request.app[RELAY], who, case_id, pid, read)
+    await gates.set_supporter_access(request.app[RELAY], who, case_id, pid, data.read)
     return "supporter"
 
 
 @case_action
 async def admission(request: web.Request, who: Staff, case_id: str) -> str:
-    data = fields(request, NOTES)
-    await gates.record_admission(request.app[RELAY], who, case_id, data["notes"])
+    data = fields(request, inputs.Admission)
+    await gates.record_admission(request.app[RELAY], who, case_id, data.notes)
     return "admission"
 
 
@@ -213,24 +197,23 @@ async def retry_notifications(request: web.Request, who: Staff, case_id: str) ->
 
 @case_action
 async def close(request: web.Request, who: Staff, case_id: str) -> str:
-    fields(request, CONFIRM)
-    posted = form(request)
-    outcomes = [str(v) for v in posted.getall("outcomes", [])]  # type: ignore[attr-defined]
-    terms = fields(request, CLOSE_TERMS).get("agreement_terms")
-    return await cases.close(request.app[RELAY], who, case_id, outcomes, terms)
+    confirmed(request)
+    outcomes = [str(v) for v in form(request).getall("outcomes", [])]  # type: ignore[attr-defined]
+    data = fields(request, workflow_inputs.Close, outcomes=outcomes)
+    return await cases.close(request.app[RELAY], who, case_id, data.outcomes, data.agreement_terms)
 
 
 @case_action
 async def withdraw(request: web.Request, who: Staff, case_id: str) -> str:
-    fields(request, CONFIRM)
+    confirmed(request)
     pid = request.match_info["pid"]
     return await cases.withdraw(request.app[RELAY], who, case_id, pid)
 
 
 @case_action
 async def assign(request: web.Request, who: Staff, case_id: str) -> str:
-    data = fields(request, {"practitioner": F(str, min_len=1, max_len=64)})
-    await cases.assign(request.app[RELAY], who, case_id, data["practitioner"].strip())
+    data = fields(request, inputs.Assign)
+    await cases.assign(request.app[RELAY], who, case_id, data.practitioner.strip())
     return "assigned"
 
 
@@ -247,15 +230,15 @@ async def add_participant(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], staff(request)
     case_id = request.match_info["id"]
     try:
-        data = fields(request, PARTICIPANT)
+        data = fields(request, inputs.NewParticipant)
         added = await participants.add_participant(
             relay,
             who,
             case_id,
-            role=data["role"],
-            alias=data["alias"].strip(),
-            vault={key: data[key] for key in participants.VAULT_FIELDS},
-            supports=data.get("supports"),
+            role=data.role,
+            alias=data.alias.strip(),
+            vault=data.vault(),
+            supports=data.supports,
         )
     except DomainError as exc:
         if exc.status in (401, 403, 404):
@@ -294,14 +277,14 @@ async def paper_letter(request: web.Request) -> web.Response:
     try:
         if problem := upload.problem():
             raise problem  # before anything is written: the typed letter is kept on the form
-        data = fields(request, PAPER)
+        data = fields(request, inputs.PaperLetter)
         written = await items.write_item(
             relay,
             who,
-            kind=data["kind"],
-            body=data["body"],
+            kind=data.kind,
+            body=data.body,
             case_id=case_id,
-            on_behalf_of=data["on_behalf_of"],
+            on_behalf_of=data.on_behalf_of,
         )
     except DomainError as exc:
         if exc.status in (401, 403, 404):

@@ -6,22 +6,21 @@ reasons, which venue is refused, whose consent is needed) stay in the domain.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from relay.api.validation import check
-from relay.api.workflow import REASON
 from relay.domain import cases, conference, dashboard, workflow
 from relay.domain.access import TERMINAL
 from relay.domain.errors import DomainError, Invalid, NotFound
+from relay.inputs import parse
+from relay.inputs import workflow as inputs
 from relay.keys import RELAY
-from relay.web.forms import form, staff
+from relay.web.forms import fields, form, staff, yes_or_no
 from relay.web.render import redirect, render
 from relay.web.staff_items import HISTORY, actor_name
 
-MAX_REASONS = 100
 BLANK_ROWS = 3
 DONE = {
     "reasons": "The saved reasons are updated.",
@@ -68,7 +67,7 @@ async def reasons_page(
 def _posted_reasons(posted: Any) -> list[dict[str, str]]:
     """The rows of the form in order (rows left empty are dropped: that is how one removes)."""
     rows = []
-    for i in range(MAX_REASONS + BLANK_ROWS):
+    for i in range(inputs.MAX_REASONS + BLANK_ROWS):
         text = posted.get(f"text-{i}")
         if not isinstance(text, str):
             continue
@@ -77,21 +76,28 @@ def _posted_reasons(posted: Any) -> list[dict[str, str]]:
     return rows
 
 
+_REASON_HINTS = {
+    "purpose": "Choose for each reason whether it is for returning or rejecting.",
+    "text": f"A reason is at most {inputs.MAX_REASON} characters long.",
+}
+
+
+def _reason(row: dict[str, str]) -> tuple[str, str]:
+    try:
+        reason = parse(inputs.Reason, row)
+    except Invalid as exc:
+        hint = _REASON_HINTS.get(str(exc.extra.get("field")), exc.detail)
+        raise Invalid(hint, field="reasons") from exc
+    return reason.purpose, reason.text
+
+
 async def save_reasons(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], staff(request)
     rows = [row for row in _posted_reasons(form(request)) if row["text"]]
     try:
-        if len(rows) > MAX_REASONS:
-            raise Invalid(f"Keep at most {MAX_REASONS} saved reasons.")
-        pairs = []
-        for row in rows:
-            if row["purpose"] not in ("return", "reject"):
-                raise Invalid("Choose for each reason whether it is for returning or rejecting.")
-            if len(row["text"]) > int(REASON["text"].max_len or 0):
-                raise Invalid(f"A reason is at most {REASON['text'].max_len} characters long.")
-            entry = check(row, REASON)
-            pairs.append((entry["purpose"], entry["text"]))
-        await workflow.replace_saved_reasons(relay, who, pairs)
+        if len(rows) > inputs.MAX_REASONS:
+            raise Invalid(f"Keep at most {inputs.MAX_REASONS} saved reasons.")
+        await workflow.replace_saved_reasons(relay, who, [_reason(row) for row in rows])
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -191,11 +197,9 @@ def _back(case_id: str, done: str) -> web.Response:
 async def meet_consent(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], staff(request)
     case_id, pid = request.match_info["id"], request.match_info["pid"]
-    given = form(request).get("given")
     try:
-        if given not in ("yes", "no"):
-            raise Invalid("Choose whether they agreed to meet.", field="given")
-        await conference.record_meet_consent(relay, who, case_id, pid, given == "yes")
+        data = fields(request, inputs.MeetConsent, given=yes_or_no(request, "given"))
+        await conference.record_meet_consent(relay, who, case_id, pid, data.given)
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -203,46 +207,41 @@ async def meet_consent(request: web.Request) -> web.Response:
     return _back(case_id, "meet_consent")
 
 
-def _ids(posted: Any, name: str) -> list[str]:
-    values = [str(v) for v in posted.getall(name, [])]
-    if len(values) > 20 or any(not v or len(v) > 64 for v in values):
-        raise Invalid(f"The list of {name} could not be read; reload the page.", field=name)
-    return list(dict.fromkeys(values))
+def _meeting_form(posted: Any) -> dict[str, Any]:
+    """The meeting form as typed (shown again on a refusal)."""
+    return {
+        "date": str(posted.get("date", "")).strip(),
+        "time": str(posted.get("time", "")).strip(),
+        "venue": str(posted.get("venue", "")).strip(),
+        "notes": str(posted.get("notes", "")).replace("\r\n", "\n"),
+        "attendees": list(dict.fromkeys(str(v) for v in posted.getall("attendees", []))),
+        "practitioners": list(dict.fromkeys(str(v) for v in posted.getall("practitioners", []))),
+    }
+
+
+def _meeting(values: dict[str, Any]) -> inputs.Meeting:
+    if not values["date"] or not values["time"]:
+        raise Invalid("Give the date and the time of the meeting.", field="starts_at")
+    if not values["venue"]:
+        raise Invalid("Say where the meeting takes place (a venue the hub chooses).")
+    if not values["attendees"]:
+        raise Invalid("Choose who attends the meeting.", field="attendees")
+    data = {key: values[key] for key in ("venue", "notes", "attendees", "practitioners")}
+    try:
+        return parse(inputs.Meeting, {**data, "starts_at": f"{values['date']}T{values['time']}"})
+    except Invalid as exc:
+        if exc.extra.get("field") == "starts_at":
+            raise Invalid("Give the date and the time of the meeting.", field="starts_at") from exc
+        raise
 
 
 async def save_meeting(request: web.Request) -> web.Response:
     relay, who = request.app[RELAY], staff(request)
     case_id = request.match_info["id"]
-    posted = form(request)
-    values: dict[str, Any] = {
-        "date": str(posted.get("date", "")).strip(),
-        "time": str(posted.get("time", "")).strip(),
-        "venue": str(posted.get("venue", "")).strip(),
-        "notes": str(posted.get("notes", "")).replace("\r\n", "\n"),
-        "attendees": [],
-        "practitioners": [],
-    }
+    values = _meeting_form(form(request))
     try:
-        values["attendees"] = _ids(posted, "attendees")
-        values["practitioners"] = _ids(posted, "practitioners")
-        try:
-            starts = datetime.strptime(f"{values['date']}T{values['time']}", "%Y-%m-%dT%H:%M")
-        except ValueError as exc:
-            raise Invalid("Give the date and the time of the meeting.", field="starts_at") from exc
-        if not values["venue"]:
-            raise Invalid("Say where the meeting takes place (a venue the hub chooses).")
-        if len(values["venue"]) > 200 or len(values["notes"]) > 2000:
-            raise Invalid("The venue is at most 200 characters and the notes 2,000.")
-        if not values["attendees"]:
-            raise Invalid("Choose who attends the meeting.", field="attendees")
-        meeting = conference.Meeting(
-            starts_at=starts,
-            venue=values["venue"],
-            attendees=tuple(values["attendees"]),
-            practitioners=tuple(values["practitioners"]),
-            notes=values["notes"],
-        )
-        await conference.save_meeting(relay, who, case_id, meeting)
+        meeting = _meeting(values)
+        await conference.save_meeting(relay, who, case_id, meeting.to_domain())
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -252,11 +251,24 @@ async def save_meeting(request: web.Request) -> web.Response:
     return _back(case_id, "meeting")
 
 
+def _step_changes(posted: Any, current: dict[str, str]) -> list[inputs.Preparation]:
+    changes = []
+    for step in conference.STEPS:
+        raw = str(posted.get(f"step-{step}", "")).strip()
+        if not raw or raw == current.get(step):
+            continue
+        try:
+            changes.append(parse(inputs.Preparation, {"step": step, "done_on": raw}))
+        except Invalid as exc:
+            label = STEP_LABELS.get(step, step)
+            raise Invalid(f"The date for '{label}' is not a date.", field=step) from exc
+    return changes
+
+
 async def preparation(request: web.Request) -> web.Response:
     """Record the dates of the preparation steps of one participant (changed ones only)."""
     relay, who = request.app[RELAY], staff(request)
     case_id, pid = request.match_info["id"], request.match_info["pid"]
-    posted = form(request)
     try:
         view = await conference.conference(relay, who, case_id)
         person = next(
@@ -266,19 +278,8 @@ async def preparation(request: web.Request) -> web.Response:
         if person is None:
             raise NotFound()
         current = {s["step"]: s["done_on"] for s in person["preparation"]}
-        changes = []
-        for step in conference.STEPS:
-            raw = str(posted.get(f"step-{step}", "")).strip()
-            if not raw or raw == current.get(step):
-                continue
-            try:
-                done_on = date.fromisoformat(raw).isoformat()
-            except ValueError as exc:
-                label = STEP_LABELS.get(step, step)
-                raise Invalid(f"The date for '{label}' is not a date.", field=step) from exc
-            changes.append((step, done_on))
-        for step, done_on in changes:
-            await conference.mark_step(relay, who, case_id, pid, step, done_on)
+        for change in _step_changes(form(request), current):
+            await conference.mark_step(relay, who, case_id, pid, change.step, change.done_on)
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise

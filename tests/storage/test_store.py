@@ -220,3 +220,13 @@ async def test_a_truncating_checkpoint_waits_for_one_beside_the_writer(
     assert result is not None and result[0] == 0
     assert store.backend.path.with_name(store.backend.path.name + "-wal").stat().st_size == 0
     assert await store.read(lambda tx: tx.value("SELECT COUNT(*) FROM blobs")) == 50
+
+
+async def test_a_read_without_a_snapshot_sees_what_was_committed(store: Store) -> None:
+    await store.write(lambda tx: tx.run("INSERT INTO t (n, b) VALUES (7, 'seven')"))
+    found = await store.read(
+        lambda tx: tx.value("SELECT b FROM t WHERE n = ?", (7,)), snapshot=False
+    )
+    assert found == "seven"
+    with pytest.raises(TransactionClosed):
+        await store.read(lambda tx: tx.run("DELETE FROM t"), snapshot=False)
