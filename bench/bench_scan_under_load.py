@@ -23,7 +23,7 @@ from relay.config import Config
 from relay.crypto import KeyStore
 from relay.domain import cases, participants, sessions
 from relay.domain.actors import Staff
-from relay.keys import RELAY
+from relay.http import RELAY
 
 LETTER = (
     "I have thought about that evening on Mill Road many times since. My number then was "

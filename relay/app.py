@@ -15,9 +15,8 @@ from relay.audit import AuditLog
 from relay.config import Config
 from relay.crypto import KeyStore
 from relay.domain.hub import Relay
-from relay.http import Handler
+from relay.http import RELAY, Handler
 from relay.inputs.jsonbody import MAX_BODY
-from relay.keys import RELAY
 from relay.passwords import Passwords
 from relay.scanning import Scanner
 from relay.storage import Store

@@ -14,10 +14,10 @@ from typing import TypeVar
 
 import click
 
-from relay import audit_anchor
 from relay.app import open_relay
 from relay.audit import VerifyResult
-from relay.audit_anchor import Anchor, AnchorUnreadable, read_anchor
+from relay.audit import anchor as audit_anchor
+from relay.audit.anchor import Anchor, AnchorUnreadable, read_anchor
 from relay.config import Config, ConfigError
 from relay.crypto import KEY_BYTES, KeyProblem, KeyStore
 from relay.domain.actors import SYSTEM

@@ -14,10 +14,10 @@ from aiohttp import web
 from relay.app import create_app
 from relay.config import Config
 from relay.domain.delivery import release_all_due
-from relay.keys import RELAY
-from relay.mailer import Mailer, MailSettings
+from relay.http import RELAY
 from relay.maintenance import run_retention
-from relay.outbox import run_outbox
+from relay.notify.mailer import Mailer, MailSettings
+from relay.notify.outbox import run_outbox
 
 log = logging.getLogger("relay.server")
 RETENTION_EVERY = 6 * 3600.0

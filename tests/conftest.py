@@ -16,7 +16,7 @@ from relay.clock import FrozenClock
 from relay.config import Config
 from relay.crypto import KeyStore
 from relay.domain.sessions import add_practitioner
-from relay.keys import RELAY
+from relay.http import RELAY
 from tests.backends import fresh_database
 
 PASSWORD = "correct horse battery"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from relay.audit_anchor import Anchor, _move_forward, read_anchor, write_anchor
+from relay.audit.anchor import Anchor, _move_forward, read_anchor, write_anchor
 
 
 def test_an_older_anchor_never_overwrites_a_newer_one(tmp_path: Path) -> None:

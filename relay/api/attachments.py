@@ -15,7 +15,7 @@ from relay.domain import attachments
 from relay.domain.access import party_only, staff_only
 from relay.domain.actors import Actor
 from relay.domain.errors import NotFound
-from relay.keys import RELAY
+from relay.http import RELAY
 
 _CHUNK = 64 * 1024
 

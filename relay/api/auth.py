@@ -7,8 +7,7 @@ from aiohttp import web
 from relay.domain.actors import Actor
 from relay.domain.errors import Unauthorized
 from relay.domain.sessions import authenticate
-from relay.http import Handler
-from relay.keys import ACTOR, RELAY
+from relay.http import ACTOR, RELAY, Handler
 
 
 @web.middleware

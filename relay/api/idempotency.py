@@ -21,8 +21,7 @@ from aiohttp import web
 from relay.api.problem import from_domain, from_http
 from relay.domain.errors import Conflict, DomainError, Invalid
 from relay.domain.hub import Relay, stamp
-from relay.http import Handler
-from relay.keys import ACTOR, RELAY
+from relay.http import ACTOR, RELAY, Handler
 from relay.storage import StorageUnavailable
 from relay.storage import idempotency as stored
 from relay.storage.idempotency import PENDING, Answer, Pending

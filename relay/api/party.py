@@ -8,8 +8,8 @@ from relay.api.auth import actor
 from relay.api.requests import body
 from relay.domain import cases, items, portal, sessions
 from relay.domain.access import party_only
+from relay.http import RELAY
 from relay.inputs import party as inputs
-from relay.keys import RELAY
 
 
 async def activate(request: web.Request) -> web.Response:

@@ -21,8 +21,8 @@ from relay.domain import (
 from relay.domain.access import staff_only
 from relay.domain.actors import Actor
 from relay.domain.hub import Relay
+from relay.http import RELAY
 from relay.inputs import staff as inputs
-from relay.keys import RELAY
 
 
 def _json(data: object, status: int = 200) -> web.Response:

@@ -8,8 +8,8 @@ from relay.api.auth import actor
 from relay.api.requests import body, optional_body
 from relay.domain import cases, conference, portal, workflow
 from relay.domain.access import staff_only
+from relay.http import RELAY
 from relay.inputs import workflow as inputs
-from relay.keys import RELAY
 
 
 async def get_reasons(request: web.Request) -> web.Response:

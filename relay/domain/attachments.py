@@ -22,13 +22,13 @@ from collections.abc import Iterable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from relay.attachments import AttachmentRejected, CleanedAttachment, clean_attachment
 from relay.domain import items as item_cases
 from relay.domain.access import case_for, item_for_party, item_for_staff, party_only
 from relay.domain.actors import Actor, Staff
 from relay.domain.errors import Conflict, Invalid, NotFound, TooLarge
 from relay.domain.hub import Relay, new_id, stamp
 from relay.domain.states import ItemState, RecipientState
+from relay.media.cleaning import AttachmentRejected, CleanedAttachment, clean_attachment
 from relay.storage import attachments as stored
 from relay.storage import items
 from relay.storage.attachments import Attachment

@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from relay import audit_anchor
 from relay.audit import AuditLog
+from relay.audit import anchor as audit_anchor
 from relay.config import Config
 from relay.crypto import KeyStore
 from relay.passwords import Passwords
@@ -46,7 +46,7 @@ class Relay:
         return self.config.clock()
 
     async def anchor_audit(self) -> None:
-        """Record the newest audit event outside the database (see relay/audit_anchor.py)."""
+        """Record the newest audit event outside the database (see relay/audit/anchor.py)."""
         await audit_anchor.advance(self.store, self.keys.directory)
 
     async def close(self) -> None:

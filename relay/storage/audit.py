@@ -1,4 +1,4 @@
-"""The audit chain's table: its end, appends, and reads. (The MACs are made in relay/audit.py.)"""
+"""The audit chain's table: its end, appends, reads (the MACs are made in relay/audit/chain.py)."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ from aiohttp import web
 from relay.domain.access import party_only, staff_only
 from relay.domain.actors import Party, Staff
 from relay.domain.errors import DomainError, Invalid, Unauthorized
+from relay.http import ACTOR
 from relay.inputs import parse
 from relay.inputs.fields import Input
-from relay.keys import ACTOR
 from relay.web.render import redirect
 from relay.web.security import FORM
 

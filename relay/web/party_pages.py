@@ -14,8 +14,8 @@ from relay.domain import attachments, cases, dashboard, items, portal, sessions
 from relay.domain.access import principal_only
 from relay.domain.actors import Party
 from relay.domain.errors import DomainError, Invalid, NotFound
+from relay.http import ACTOR, CSRF, RELAY
 from relay.inputs import party as inputs
-from relay.keys import ACTOR, CSRF, RELAY
 from relay.web.forms import fields, form, party
 from relay.web.render import redirect, render, signin_error
 from relay.web.security import clear_session_cookie, set_session_cookie

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from relay.domain.actors import Party, Staff
 from relay.domain.attachments import EXTENSIONS
 from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
-from relay.keys import ACTOR, CSRF, RELAY
+from relay.http import ACTOR, CSRF, RELAY
 from relay.web.security import (
     PUBLIC_FORMS,
     area,

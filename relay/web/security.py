@@ -24,7 +24,7 @@ from multidict import MultiDictProxy
 
 from relay.domain.errors import Forbidden, Unauthorized
 from relay.domain.sessions import Session, authenticate
-from relay.keys import ACTOR, CSRF, RELAY
+from relay.http import ACTOR, CSRF, RELAY
 from relay.web.uploads import MALFORMED, UPLOAD, UnreadableForm, is_upload, read_upload_form
 
 STAFF_COOKIE = "relay_staff"

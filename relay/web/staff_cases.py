@@ -17,9 +17,9 @@ from relay.domain import (
 )
 from relay.domain.actors import Staff
 from relay.domain.errors import DomainError
+from relay.http import ACTOR, RELAY
 from relay.inputs import staff as inputs
 from relay.inputs import workflow as workflow_inputs
-from relay.keys import ACTOR, RELAY
 from relay.web import staff_items as si
 from relay.web.forms import confirmed, fields, form, staff, staff_action, yes_or_no
 from relay.web.render import redirect, render, signin_error

@@ -11,7 +11,7 @@ from relay.domain import attachments, cases, dashboard, items, views, workflow
 from relay.domain.access import TERMINAL
 from relay.domain.actors import Staff
 from relay.domain.errors import DomainError, Invalid
-from relay.keys import RELAY
+from relay.http import RELAY
 from relay.web import moderation_form as mf
 from relay.web.forms import form, staff, staff_action
 from relay.web.render import redirect, render

@@ -14,9 +14,9 @@ from aiohttp import web
 from relay.domain import cases, conference, dashboard, workflow
 from relay.domain.access import TERMINAL
 from relay.domain.errors import DomainError, Invalid, NotFound
+from relay.http import RELAY
 from relay.inputs import parse
 from relay.inputs import workflow as inputs
-from relay.keys import RELAY
 from relay.web.forms import fields, form, staff, yes_or_no
 from relay.web.render import redirect, render
 from relay.web.staff_items import HISTORY, actor_name

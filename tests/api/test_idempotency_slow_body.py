@@ -19,7 +19,7 @@ from relay.app import create_app
 from relay.config import Config
 from relay.domain.hub import stamp
 from relay.domain.sessions import add_practitioner
-from relay.keys import RELAY
+from relay.http import RELAY
 from relay.storage import idempotency
 from tests.conftest import PASSWORD, World
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from relay.clock import FrozenClock
 from relay.domain.delivery import release_all_due
-from relay.keys import RELAY
+from relay.http import RELAY
 from tests.conftest import World
 
 

@@ -98,7 +98,7 @@ async def test_delivery_queues_one_content_free_notification(world: World) -> No
 
 
 async def _notifications(api: Api) -> list[tuple[str, str]]:
-    from relay.keys import RELAY
+    from relay.http import RELAY
 
     relay = api.client.app[RELAY]
     rows = await relay.store.read(lambda tx: tx.rows("SELECT item_id, state FROM notifications"))

@@ -67,7 +67,7 @@ async def test_repeated_failures_lock_the_account_with_429(api: Api, clock: Froz
 
 async def test_password_change_ends_every_session(world: World) -> None:
     from relay.domain.sessions import authenticate, change_password
-    from relay.keys import RELAY
+    from relay.http import RELAY
 
     relay = world.api.client.app[RELAY]
     actor, _ = await authenticate(relay, world.specialist)

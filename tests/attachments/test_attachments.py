@@ -24,7 +24,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from relay.attachments import AttachmentRejected, CleanedAttachment, clean_attachment
+from relay.media.cleaning import AttachmentRejected, CleanedAttachment, clean_attachment
 
 NAME = "Jo Smith"
 CAMERA = "SnoopCam 3000"
@@ -451,7 +451,7 @@ def test_pdf_that_still_has_metadata_after_cleaning_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The output is re-read and checked: if stripping ever misses something, fail closed.
-    monkeypatch.setattr("relay.attachments._strip_metadata", lambda pages: None)
+    monkeypatch.setattr("relay.media.cleaning._strip_metadata", lambda pages: None)
 
     with pytest.raises(AttachmentRejected, match="could not remove the hidden details"):
         clean_attachment(_pdf(_letter_with_metadata))

@@ -24,9 +24,9 @@ from relay.cli import main as relay_cli
 from relay.clock import FrozenClock
 from relay.config import Config
 from relay.domain.hub import Relay
-from relay.keys import RELAY
-from relay.mailer import MAX_ATTEMPTS, Mailer, MailSettings, backoff_seconds
-from relay.outbox import send_due
+from relay.http import RELAY
+from relay.notify.mailer import MAX_ATTEMPTS, Mailer, MailSettings, backoff_seconds
+from relay.notify.outbox import send_due
 from relay.storage import Store, Tx
 from relay.storage.tx import Row
 from tests.conftest import World

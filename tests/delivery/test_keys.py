@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from relay import audit_anchor
 from relay.app import create_app, open_relay
-from relay.audit_anchor import Anchor, read_anchor, write_anchor
+from relay.audit import anchor as audit_anchor
+from relay.audit.anchor import Anchor, read_anchor, write_anchor
 from relay.config import Config
 from relay.crypto import CaseCipher, KeyStore
 from relay.domain.hub import Relay

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from relay.clock import FrozenClock
-from relay.mailer import Mailer
-from relay.outbox import send_due
+from relay.notify.mailer import Mailer
+from relay.notify.outbox import send_due
 from tests.conftest import World, staff_login
 from tests.delivery.conftest import (
     SmtpServer,

@@ -6,10 +6,10 @@ import asyncio
 import time
 from datetime import datetime, timedelta
 
-from relay import outbox
 from relay.clock import FrozenClock
-from relay.mailer import MAX_ATTEMPTS, Mailer, backoff_seconds, build_notification
-from relay.outbox import LEASE, SendReport, claim_due, run_outbox, send_due
+from relay.notify import outbox
+from relay.notify.mailer import MAX_ATTEMPTS, Mailer, backoff_seconds, build_notification
+from relay.notify.outbox import LEASE, SendReport, claim_due, run_outbox, send_due
 from tests.conftest import VAULTS, World, add_party, all_vault_values
 from tests.delivery.conftest import (
     SmtpServer,

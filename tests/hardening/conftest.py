@@ -22,7 +22,7 @@ from relay.app import create_app
 from relay.config import Config
 from relay.crypto import KeyStore
 from relay.domain.sessions import add_practitioner
-from relay.keys import RELAY
+from relay.http import RELAY
 from tests.conftest import PASSPHRASE, PASSWORD, VAULTS
 
 T = TypeVar("T")

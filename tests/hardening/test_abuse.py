@@ -20,7 +20,7 @@ from relay.app import create_app
 from relay.config import Config
 from relay.domain.hub import Relay
 from relay.domain.sessions import add_practitioner, authenticate, change_password
-from relay.keys import RELAY
+from relay.http import RELAY
 from relay.storage import Tx
 from tests.api.test_bad_input import snapshot
 from tests.conftest import PASSPHRASE, PASSWORD, Api, World

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import pytest
 
 from relay.domain.hub import stamp
-from relay.mailer import MailSettings, message_id_for
+from relay.notify.mailer import MailSettings, message_id_for
 from relay.storage import Store
 from relay.storage.tx import Tx
 from tests.backends import on_postgres

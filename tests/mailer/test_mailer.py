@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from relay.mailer import (
+from relay.notify.mailer import (
     MAX_ATTEMPTS,
     Mailer,
     MailError,

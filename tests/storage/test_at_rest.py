@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from relay.config import Config
-from relay.keys import RELAY
+from relay.http import RELAY
 from relay.storage.tx import Tx
 from tests.conftest import VAULTS, World
 

@@ -17,7 +17,7 @@ import pytest
 from relay.config import Config
 from relay.domain import dashboard, views
 from relay.domain.sessions import authenticate
-from relay.keys import RELAY
+from relay.http import RELAY
 from relay.storage.tx import Tx
 from tests.backends import on_postgres
 from tests.conftest import World, staff_login

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from relay.app import create_app
 from relay.config import Config
 from relay.domain.sessions import add_practitioner
-from relay.keys import RELAY
+from relay.http import RELAY
 from tests.conftest import PASSWORD, World, add_party, staff_login
 from tests.web.conftest import NewVisitor, Visitor, party_signed_in, staff_signed_in
 

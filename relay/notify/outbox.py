@@ -28,12 +28,12 @@ from functools import partial
 
 from relay.domain.actors import SYSTEM
 from relay.domain.hub import Relay, stamp
-from relay.mailer import MAX_ATTEMPTS, Mailer, MailError, backoff_seconds, build_notification
+from relay.notify.mailer import MAX_ATTEMPTS, Mailer, MailError, backoff_seconds, build_notification
 from relay.storage import notifications, participants
 from relay.storage.notifications import Claim
 from relay.storage.tx import Tx
 
-log = logging.getLogger("relay.outbox")
+log = logging.getLogger("relay.notify.outbox")
 POLL_SECONDS = 1.0
 # How long a claim is held without news from its worker. It must outlast one send (the mailer
 # gives each SMTP step its own timeout) since each recorded outcome renews it; it is also how

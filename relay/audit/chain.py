@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from relay.audit_anchor import Anchor
+from relay.audit.anchor import Anchor
 from relay.storage import audit as stored
 from relay.storage.tx import Tx
 

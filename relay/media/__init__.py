@@ -1,0 +1,1 @@
+"""Attachments as files: cleaning scans and photos of letters (metadata stripped, re-encoded)."""

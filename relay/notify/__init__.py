@@ -1,0 +1,1 @@
+"""Notifications: the outbox worker (what to send, claimed with leases) and the mailer (how)."""
