@@ -45,9 +45,9 @@ from loadgen import LoadResult, Record
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 SPECIALIST = "benchspec"
-# Targets from issue 7 (reported against, never tuned to).
-TARGET_RATIO = 0.5
-TARGET_P99_MS = 25.0
+# Targets from issue 12 (reported against, never tuned to); issue 7 had asked 0.5x and 25 ms.
+TARGET_RATIO = 0.2
+TARGET_P99_MS = 50.0
 TARGET_QUEUE_MS = 10.0
 BACKENDS = ("sqlite", "postgresql")
 QUEUE_VIEWS = {

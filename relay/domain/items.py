@@ -62,23 +62,36 @@ class _VaultChanged(Exception):
     """The case's contact details changed between the scan and the write: scan again."""
 
 
-async def _prescan(relay: Relay, case_id: str, text: str) -> _Prescan:
+async def _prescan(
+    relay: Relay, case_id: str, text: str, check: Callable[[Tx], None] | None = None
+) -> _Prescan:
     """Scan *before* the write transaction.
 
     A scan costs milliseconds of CPU (tens for a long letter) in the scanner pool; it can never
     run inside a transaction (transactions are plain functions), so the write checks that the
     vault it was scanned against is still the case's, and the scan is done again if not.
+    `check` runs in the same read first (so no one gets a scan for nothing).
     """
-    known = await relay.store.read(lambda tx: vault_values(tx, case_id))
+
+    def read(tx: Tx) -> list[str]:
+        if check is not None:
+            check(tx)
+        return vault_values(tx, case_id)
+
+    known = await relay.store.read(read)
     return _Prescan(known, findings_json(await relay.scanner.scan(text, known)))
 
 
 async def _scanned_write(
-    relay: Relay, case_id: str, text: str, work: Callable[[Tx, _Prescan], _T]
+    relay: Relay,
+    case_id: str,
+    text: str,
+    work: Callable[[Tx, _Prescan], _T],
+    check: Callable[[Tx], None] | None = None,
 ) -> _T:
     """Run `work` in a write transaction with findings from a scan against the current vault."""
     for _ in range(3):
-        prescan = await _prescan(relay, case_id, text)
+        prescan = await _prescan(relay, case_id, text, check)
 
         def checked(tx: Tx, pre: _Prescan = prescan) -> _T:
             if vault_values(tx, case_id) != pre.known:
@@ -135,17 +148,14 @@ async def write_item(
     else:
         target_case = party_only(actor).case_id
 
-    def ended(tx: Tx) -> bool:
-        return case_for(tx, actor, target_case).ended
-
-    # Checked again in the transaction; checked here so that no one gets a scan for nothing.
-    if await relay.store.read(ended):
-        raise Conflict("This process has ended; nothing more can be sent.")
+    def still_open(tx: Tx) -> None:  # checked again in the write
+        if case_for(tx, actor, target_case).ended:
+            raise Conflict("This process has ended; nothing more can be sent.")
 
     def write(tx: Tx, pre: _Prescan) -> str:
         return _insert(relay, tx, actor, target_case, on_behalf_of, kind, body, pre)
 
-    item_id = await _scanned_write(relay, target_case, body, write)
+    item_id = await _scanned_write(relay, target_case, body, write, still_open)
     return {"id": item_id, "state": ItemState.PENDING, "version": 1}
 
 
