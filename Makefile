@@ -16,12 +16,14 @@ $(BIN)/relay: pyproject.toml
 install: $(BIN)/relay
 
 ## make run: first time, create keys, the database and a demo case; then serve on 127.0.0.1:8080
+## (with RELAY_DATABASE_URL set, on that PostgreSQL database; .demo-logins marks it initialised)
 run: install
-	@if [ ! -f "$(RELAY_DB)" ]; then \
+	@if { [ -z "$$RELAY_DATABASE_URL" ] && [ ! -f "$(RELAY_DB)" ]; } || \
+	    { [ -n "$$RELAY_DATABASE_URL" ] && [ ! -f .demo-logins ]; }; then \
 		RELAY_PASSWORD=$${RELAY_PASSWORD:-demo-specialist-pass} $(BIN)/relay init --username specialist && \
 		$(BIN)/relay demo | tee .demo-logins; \
 	else \
-		echo "Using the existing $(RELAY_DB); demo logins (if any) are in .demo-logins"; \
+		echo "Using the existing database; demo logins (if any) are in .demo-logins"; \
 		cat .demo-logins 2>/dev/null || true; \
 	fi
 	$(BIN)/relay serve
