@@ -293,9 +293,11 @@ def _approval_changes(tx: Tx, item: Item, decision: Decision) -> dict[str, objec
     """What an approve or redact sets on the item, once every finding is resolved."""
     content = items.content(tx, item)
     known_ids = {f["id"] for f in content.findings}
-    for fid in decision.dismissed or {}:
+    for fid, reason in (decision.dismissed or {}).items():
         if fid not in known_ids:
             raise Invalid(f"There is no finding {fid!r} on this item.")
+        if not reason.strip():  # the rule itself, whichever edge the decision came through
+            raise Invalid(f"Say why finding {fid!r} is dismissed.", field="dismissed")
     dismissed = {**content.dismissed, **(decision.dismissed or {})}
     try:
         spans = redact.validate(content.body, decision.redactions)
