@@ -20,7 +20,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 
 from moderation.findings import Finding
-from moderation.normalise import normalise
+from moderation.normalise import fold, normalise
 from moderation.online import find_emails, find_handles, find_urls
 from moderation.phones import digit_runs, find_phones
 from moderation.places import find_addresses, find_postcodes
@@ -42,7 +42,9 @@ def find_contact_details(text: str, known: Iterable[str] = ()) -> list[Finding]:
     """
     norm = normalise(text)
     cased, lower = norm.text, norm.lower
-    vault = compile_vault(tuple(value for value in known if isinstance(value, str)))
+    # Vault values are read like the text, so one typed with invisible characters or combining
+    # accents still matches.
+    vault = compile_vault(tuple(fold(value) for value in known if isinstance(value, str)))
 
     spans: list[tuple[int, int, str]] = []
     for s, e, canonical in find_emails(lower):

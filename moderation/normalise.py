@@ -4,8 +4,12 @@ Detectors run on the copy and report spans in it; `Normalised.original_span` tur
 into code-point offsets into the text the sender wrote. The rules, applied one character at a
 time so the offset map stays exact:
 
-- format characters (zero-width space/joiner, soft hyphen, bidi marks: category Cf) are dropped,
-  because senders use them to split "07700\u200b900123" past a naive matcher;
+- invisible code points are dropped, because senders use them to split "07700\u200b900123" past
+  a naive matcher: every default-ignorable code point (Unicode's Default_Ignorable_Code_Point:
+  variation selectors, the combining grapheme joiner, U+17B4, Hangul fillers, tag characters),
+  every format character (zero-width space/joiner, soft hyphen, bidi controls: category Cf),
+  every control character but ordinary whitespace (tab, line feed, vertical tab, form feed,
+  carriage return: Cc) and every combining mark (Mn, Me: "Zoe\u0301" reads as "Zoe");
 - any decimal digit from any script ("٠٧", fullwidth "０７") becomes its ASCII digit;
 - typographic quotes become ' or ", every dash and minus sign becomes "-", every space
   separator becomes " " and Unicode line/paragraph separators become "\n";
@@ -65,7 +69,26 @@ _LOOKALIKES = str.maketrans(
 )
 _LOOKALIKE_CHARS = frozenset(chr(code) for code in _LOOKALIKES)
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt). Most are Cf or Mn anyway;
+# this also catches the Hangul fillers (Lo) and unassigned reserved ones (Cn).
+_DEFAULT_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+_DROPPED_CATEGORIES = frozenset({"Cf", "Cc", "Mn", "Me"})
+_KEPT_CONTROLS = frozenset("\t\n\x0b\x0c\r")
+# What the normalised copy does not keep as it is: anything outside ASCII, and the ASCII
+# control characters other than tab, line feed, vertical tab, form feed and carriage return.
+_NOT_KEPT = re.compile(r"[^\x09-\x0d\x20-\x7e]")
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _invisible(ch: str) -> bool:
+    """Whether `ch` is dropped from the normalised copy (see the module docstring)."""
+    return (
+        unicodedata.category(ch) in _DROPPED_CATEGORIES and ch not in _KEPT_CONTROLS
+    ) or _DEFAULT_IGNORABLE.match(ch) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -76,17 +99,19 @@ def _fold(ch: str) -> str:
         return mapped
     if ch in _LOOKALIKE_CHARS:
         return ch.translate(_LOOKALIKES)
-    category = unicodedata.category(ch)
-    if category == "Cf":
+    if _invisible(ch):
         return ""
-    if category == "Zs":
+    if unicodedata.category(ch) == "Zs":
         return " "
     digit = unicodedata.decimal(ch, None)
     if digit is not None:
         return str(digit)
     folded = unicodedata.normalize("NFKC", ch)
-    # NFKC can produce characters that have their own mapping (e.g. a fullwidth dash).
-    return "".join(_PUNCT_MAP.get(c, c) for c in folded)
+    if folded == ch:
+        return ch
+    # NFKC can produce characters that have their own mapping (e.g. a fullwidth dash), and
+    # combining marks ("\u0385" -> " \u0308\u0301"), which are dropped like any other.
+    return "".join(_PUNCT_MAP.get(c, c) for c in folded if not _invisible(c))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,12 +171,24 @@ def ascii_word_pairs(lower: str) -> frozenset[tuple[bytes, ...]]:
 def normalise(text: str) -> Normalised:
     """Return the normalised copy of `text` with its offset map (cached for the last few texts:
     the server scans each item for contact details and for risk phrases)."""
-    if text.isascii():
+    return _normalise(text)
+
+
+def fold(value: str) -> str:
+    """The normalised copy of a short `value` (a vault value), without the cache of `normalise`
+    (which is kept for the texts being scanned)."""
+    if value.isascii() and _ASCII_CONTROL.search(value) is None:
+        return value
+    return _normalise(value).text
+
+
+def _normalise(text: str) -> Normalised:
+    if text.isascii() and _ASCII_CONTROL.search(text) is None:
         return Normalised(text, text, text.lower(), None)
     out: list[str] = []
     origin: list[int] = []
     done = 0  # text[:done] is copied to `out`
-    for m in _NON_ASCII.finditer(text):
+    for m in _NOT_KEPT.finditer(text):
         index = m.start()
         folded = _fold(m.group())
         if folded == m.group():

@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from relay.api import setup_api_routes
-from relay.api.auth import bearer_middleware
-from relay.api.idempotency import idempotency_middleware
+from relay.api import PREFIX, create_api_app
 from relay.api.problem import problem_middleware
 from relay.audit import AuditLog
 from relay.config import Config
@@ -54,21 +52,25 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     )
-    # Letters and contact details must never sit in a shared or browser cache.
-    if not request.path.startswith("/static/"):
+    # Letters and contact details must never sit in a shared or browser cache (the static
+    # files hold neither).
+    if not isinstance(request.match_info.route.resource, web.StaticResource):
         headers.setdefault("Cache-Control", "no-store")
     return response
 
 
 def create_app(config: Config) -> web.Application:
+    """The root app: what both worlds share (the Relay hub, the security headers, the body
+    limit), the front page and /static; the JSON API and the two page areas are sub-apps beside
+    each other, each with its own middleware. Sub-apps reach the hub as
+    request.config_dict[RELAY].
+
+    The sub-apps answer every error of theirs; problem_middleware here answers only the root's
+    own (an unknown address, a missing static file) as problem+json, as it always has.
+    """
+    # The body limit is the root's: aiohttp reads a request's body with the root app's limit.
     app = web.Application(
-        client_max_size=MAX_BODY,
-        middlewares=[
-            security_headers,
-            problem_middleware,
-            bearer_middleware,
-            idempotency_middleware,
-        ],
+        client_max_size=MAX_BODY, middlewares=[security_headers, problem_middleware]
     )
 
     async def relay_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -83,6 +85,6 @@ def create_app(config: Config) -> web.Application:
 
     app.on_response_prepare.append(hide_server)
     app.cleanup_ctx.append(relay_ctx)
-    setup_api_routes(app)
+    app.add_subapp(PREFIX, create_api_app())
     setup_web(app)
     return app

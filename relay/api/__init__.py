@@ -1,15 +1,29 @@
-"""The JSON API under /api/v1 (DESIGN.md's contract)."""
+"""The JSON API under /api/v1 (DESIGN.md's contract): a sub-app with its own middleware."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from relay.api import attachments, openapi, party, staff, workflow
+from relay.api.auth import bearer_middleware
+from relay.api.idempotency import idempotency_middleware
+from relay.api.problem import problem_middleware
 
-PREFIX = "/api/v1"
+PREFIX = "/api/v1"  # where create_app mounts the API
+
+
+def create_api_app() -> web.Application:
+    """Every error as problem+json (outermost, so it answers the others' errors too), then the
+    bearer token's actor, then Idempotency-Key replays."""
+    api = web.Application(
+        middlewares=[problem_middleware, bearer_middleware, idempotency_middleware]
+    )
+    setup_api_routes(api)
+    return api
 
 
 def setup_api_routes(app: web.Application) -> None:
+    """The routes, relative to PREFIX, with a name each."""
     add = app.router.add_route
     routes = [
         ("GET", "/openapi.json", openapi.serve, "openapi"),
@@ -87,4 +101,4 @@ def setup_api_routes(app: web.Application) -> None:
         ("DELETE", "/me/items/{id}/attachments/{n}", attachments.remove_mine, "me.attachment"),
     ]
     for method, path, handler, name in routes:
-        add(method, PREFIX + path, handler, name=f"api.{name}.{method.lower()}")
+        add(method, path, handler, name=f"api.{name}.{method.lower()}")

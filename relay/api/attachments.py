@@ -47,7 +47,7 @@ def _n(request: web.Request) -> int:
 async def _upload(request: web.Request, who: Actor) -> web.Response:
     data = await read_upload(request, attachments.MAX_BYTES)
     result = await attachments.add_attachment(
-        request.app[RELAY], who, request.match_info["id"], data
+        request.config_dict[RELAY], who, request.match_info["id"], data
     )
     return web.json_response(result, status=201)
 
@@ -64,7 +64,7 @@ async def upload_staff(request: web.Request) -> web.Response:
 
 async def _download(request: web.Request, who: Actor) -> web.Response:
     found = await attachments.read_attachment(
-        request.app[RELAY], who, request.match_info["id"], _n(request)
+        request.config_dict[RELAY], who, request.match_info["id"], _n(request)
     )
     response = web.Response(body=found.data, content_type=found.media_type)
     headers = response.headers
@@ -89,7 +89,7 @@ async def download_staff(request: web.Request) -> web.Response:
 
 async def _remove(request: web.Request, who: Actor) -> web.Response:
     result = await attachments.remove_attachment(
-        request.app[RELAY], who, request.match_info["id"], _n(request)
+        request.config_dict[RELAY], who, request.match_info["id"], _n(request)
     )
     return web.json_response(result)
 

@@ -14,11 +14,11 @@ from relay.http import ACTOR, RELAY, Handler
 async def bearer_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the actor of a valid bearer token; a present but bad token is 401 at once."""
     header = request.headers.get("Authorization")
-    if header is not None and request.path.startswith("/api/"):
+    if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Use 'Authorization: Bearer <token>'.")
-        actor, _csrf = await authenticate(request.app[RELAY], token.strip())
+        actor, _csrf = await authenticate(request.config_dict[RELAY], token.strip())
         request[ACTOR] = actor
     return await handler(request)
 

@@ -88,7 +88,7 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     if not key or len(key) > MAX_KEY or not key.isprintable():
         raise Invalid(f"Idempotency-Key must be 1 to {MAX_KEY} printable characters.")
-    relay = request.app[RELAY]
+    relay = request.config_dict[RELAY]
     now = relay.now()
     pending = Pending(
         principal=actor.label,

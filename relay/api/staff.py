@@ -31,12 +31,12 @@ def _json(data: object, status: int = 200) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     data = await body(request, inputs.Login)
-    session = await sessions.staff_login(request.app[RELAY], data.username, data.password)
+    session = await sessions.staff_login(request.config_dict[RELAY], data.username, data.password)
     return _json({"token": session.token, "role": session.role})
 
 
 async def logout(request: web.Request) -> web.Response:
-    await sessions.logout(request.app[RELAY], actor(request))
+    await sessions.logout(request.config_dict[RELAY], actor(request))
     return web.Response(status=204)
 
 
@@ -44,7 +44,9 @@ async def add_practitioner(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     data = await body(request, inputs.NewPractitioner)
-    practitioner_id = await sessions.add_practitioner(request.app[RELAY], who, **data.model_dump())
+    practitioner_id = await sessions.add_practitioner(
+        request.config_dict[RELAY], who, **data.model_dump()
+    )
     return _json({"id": practitioner_id, "username": data.username, "role": data.role}, 201)
 
 
@@ -52,12 +54,12 @@ async def create_case(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     data = await body(request, inputs.NewCase)
-    case = await cases.create_case(request.app[RELAY], who, **data.model_dump())
+    case = await cases.create_case(request.config_dict[RELAY], who, **data.model_dump())
     return _json({"id": case.id, "status": case.status}, 201)
 
 
 async def list_cases(request: web.Request) -> web.Response:
-    found = await cases.list_cases(request.app[RELAY], actor(request))
+    found = await cases.list_cases(request.config_dict[RELAY], actor(request))
     return _json(
         {
             "cases": [
@@ -69,7 +71,9 @@ async def list_cases(request: web.Request) -> web.Response:
 
 
 async def get_case(request: web.Request) -> web.Response:
-    detail = await cases.case_detail(request.app[RELAY], actor(request), request.match_info["id"])
+    detail = await cases.case_detail(
+        request.config_dict[RELAY], actor(request), request.match_info["id"]
+    )
     return _json(detail)
 
 
@@ -77,7 +81,7 @@ async def assign(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     data = await body(request, inputs.Assign)
-    await cases.assign(request.app[RELAY], who, request.match_info["id"], data.practitioner)
+    await cases.assign(request.config_dict[RELAY], who, request.match_info["id"], data.practitioner)
     return _json({"case_id": request.match_info["id"], "assigned": data.practitioner})
 
 
@@ -86,7 +90,7 @@ async def add_participant(request: web.Request) -> web.Response:
     staff_only(who)
     data = await body(request, inputs.NewParticipant)
     added = await participants.add_participant(
-        request.app[RELAY],
+        request.config_dict[RELAY],
         who,
         request.match_info["id"],
         role=data.role,
@@ -107,7 +111,10 @@ async def add_participant(request: web.Request) -> web.Response:
 
 async def reveal_contact(request: web.Request) -> web.Response:
     contact = await participants.reveal_contact(
-        request.app[RELAY], actor(request), request.match_info["id"], request.match_info["pid"]
+        request.config_dict[RELAY],
+        actor(request),
+        request.match_info["id"],
+        request.match_info["pid"],
     )
     response = _json(contact)
     response.headers["Cache-Control"] = "no-store"
@@ -119,7 +126,11 @@ async def consent(request: web.Request) -> web.Response:
     staff_only(who)
     data = await body(request, inputs.Consent)
     await gates.record_consent(
-        request.app[RELAY], who, request.match_info["id"], request.match_info["pid"], data.given
+        request.config_dict[RELAY],
+        who,
+        request.match_info["id"],
+        request.match_info["pid"],
+        data.given,
     )
     return _json({"participant": request.match_info["pid"], "consent": data.given})
 
@@ -129,7 +140,7 @@ async def assessment(request: web.Request) -> web.Response:
     staff_only(who)
     data = await body(request, inputs.NewAssessment)
     result = await gates.record_assessment(
-        request.app[RELAY],
+        request.config_dict[RELAY],
         who,
         request.match_info["id"],
         request.match_info["pid"],
@@ -144,7 +155,11 @@ async def supporter_access(request: web.Request) -> web.Response:
     staff_only(who)
     data = await body(request, inputs.SupporterAccess)
     await gates.set_supporter_access(
-        request.app[RELAY], who, request.match_info["id"], request.match_info["pid"], data.read
+        request.config_dict[RELAY],
+        who,
+        request.match_info["id"],
+        request.match_info["pid"],
+        data.read,
     )
     return _json({"participant": request.match_info["pid"], "supporter_read": data.read})
 
@@ -153,7 +168,9 @@ async def admission(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     data = await body(request, inputs.Admission)
-    await gates.record_admission(request.app[RELAY], who, request.match_info["id"], data.notes)
+    await gates.record_admission(
+        request.config_dict[RELAY], who, request.match_info["id"], data.notes
+    )
     return _json({"case_id": request.match_info["id"], "admission": True})
 
 
@@ -161,7 +178,9 @@ def _transition(
     operation: Callable[[Relay, Actor, str], Awaitable[str]],
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
-        status = await operation(request.app[RELAY], actor(request), request.match_info["id"])
+        status = await operation(
+            request.config_dict[RELAY], actor(request), request.match_info["id"]
+        )
         return _json({"id": request.match_info["id"], "status": status})
 
     return handler
@@ -173,7 +192,9 @@ pause = _transition(cases.pause)
 
 async def retry_notifications(request: web.Request) -> web.Response:
     case_id = request.match_info["id"]
-    count = await delivery.retry_failed_notifications(request.app[RELAY], actor(request), case_id)
+    count = await delivery.retry_failed_notifications(
+        request.config_dict[RELAY], actor(request), case_id
+    )
     return _json({"id": case_id, "requeued": count})
 
 
@@ -181,7 +202,7 @@ async def withdraw(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     status = await cases.withdraw(
-        request.app[RELAY], who, request.match_info["id"], request.match_info["pid"]
+        request.config_dict[RELAY], who, request.match_info["id"], request.match_info["pid"]
     )
     return _json({"id": request.match_info["id"], "status": status})
 
@@ -191,7 +212,7 @@ async def paper_letter(request: web.Request) -> web.Response:
     staff_only(who)
     data = await body(request, inputs.PaperLetter)
     result = await items.write_item(
-        request.app[RELAY],
+        request.config_dict[RELAY],
         who,
         kind=data.kind,
         body=data.body,
@@ -206,13 +227,15 @@ async def get_queue(request: web.Request) -> web.Response:
     staff_only(who)
     params = query(request, inputs.QueueQuery)
     found = await views.queue(
-        request.app[RELAY], who, case_id=params.case, state=params.state, limit=params.limit
+        request.config_dict[RELAY], who, case_id=params.case, state=params.state, limit=params.limit
     )
     return _json({"items": found})
 
 
 async def get_item(request: web.Request) -> web.Response:
-    detail = await views.item_detail(request.app[RELAY], actor(request), request.match_info["id"])
+    detail = await views.item_detail(
+        request.config_dict[RELAY], actor(request), request.match_info["id"]
+    )
     return _json(detail)
 
 
@@ -220,18 +243,22 @@ async def decide(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     data = await body(request, inputs.Decision)
-    result = await items.decide(request.app[RELAY], who, request.match_info["id"], data.to_domain())
+    result = await items.decide(
+        request.config_dict[RELAY], who, request.match_info["id"], data.to_domain()
+    )
     return _json(result)
 
 
 async def claim(request: web.Request) -> web.Response:
     hold = request.method == "POST"
-    result = await items.claim(request.app[RELAY], actor(request), request.match_info["id"], hold)
+    result = await items.claim(
+        request.config_dict[RELAY], actor(request), request.match_info["id"], hold
+    )
     return _json(result)
 
 
 async def case_audit(request: web.Request) -> web.Response:
     events = await dashboard.case_audit(
-        request.app[RELAY], actor(request), request.match_info["id"]
+        request.config_dict[RELAY], actor(request), request.match_info["id"]
     )
     return _json({"events": [event.as_json() for event in events]})

@@ -13,7 +13,7 @@ from relay.inputs import workflow as inputs
 
 
 async def get_reasons(request: web.Request) -> web.Response:
-    reasons = await workflow.saved_reasons(request.app[RELAY], actor(request))
+    reasons = await workflow.saved_reasons(request.config_dict[RELAY], actor(request))
     return web.json_response({"reasons": reasons})
 
 
@@ -22,12 +22,14 @@ async def put_reasons(request: web.Request) -> web.Response:
     staff_only(who)
     data = await body(request, inputs.Reasons)
     pairs = [(reason.purpose, reason.text.strip()) for reason in data.reasons]
-    reasons = await workflow.replace_saved_reasons(request.app[RELAY], who, pairs)
+    reasons = await workflow.replace_saved_reasons(request.config_dict[RELAY], who, pairs)
     return web.json_response({"reasons": reasons})
 
 
 async def get_thread(request: web.Request) -> web.Response:
-    view = await workflow.thread(request.app[RELAY], actor(request), request.match_info["id"])
+    view = await workflow.thread(
+        request.config_dict[RELAY], actor(request), request.match_info["id"]
+    )
     return web.json_response(view)
 
 
@@ -36,13 +38,19 @@ async def close_case(request: web.Request) -> web.Response:
     staff_only(who)
     data = await optional_body(request, inputs.Close)
     status = await cases.close(
-        request.app[RELAY], who, request.match_info["id"], data.outcomes, data.agreement_terms
+        request.config_dict[RELAY],
+        who,
+        request.match_info["id"],
+        data.outcomes,
+        data.agreement_terms,
     )
     return web.json_response({"id": request.match_info["id"], "status": status})
 
 
 async def get_conference(request: web.Request) -> web.Response:
-    view = await conference.conference(request.app[RELAY], actor(request), request.match_info["id"])
+    view = await conference.conference(
+        request.config_dict[RELAY], actor(request), request.match_info["id"]
+    )
     return web.json_response(view)
 
 
@@ -51,7 +59,11 @@ async def meet_consent(request: web.Request) -> web.Response:
     staff_only(who)
     data = await body(request, inputs.MeetConsent)
     await conference.record_meet_consent(
-        request.app[RELAY], who, request.match_info["id"], request.match_info["pid"], data.given
+        request.config_dict[RELAY],
+        who,
+        request.match_info["id"],
+        request.match_info["pid"],
+        data.given,
     )
     return web.json_response({"participant": request.match_info["pid"], "meet_consent": data.given})
 
@@ -61,7 +73,9 @@ async def put_meeting(request: web.Request) -> web.Response:
     staff_only(who)
     data = await body(request, inputs.Meeting)
     meeting = data.to_domain()
-    await conference.save_meeting(request.app[RELAY], who, request.match_info["id"], meeting)
+    await conference.save_meeting(
+        request.config_dict[RELAY], who, request.match_info["id"], meeting
+    )
     return await get_conference(request)
 
 
@@ -70,7 +84,7 @@ async def preparation(request: web.Request) -> web.Response:
     staff_only(who)
     data = await body(request, inputs.Preparation)
     await conference.mark_step(
-        request.app[RELAY],
+        request.config_dict[RELAY],
         who,
         request.match_info["id"],
         request.match_info["pid"],
@@ -81,9 +95,9 @@ async def preparation(request: web.Request) -> web.Response:
 
 
 async def get_report(request: web.Request) -> web.Response:
-    return web.json_response(await workflow.report(request.app[RELAY], actor(request)))
+    return web.json_response(await workflow.report(request.config_dict[RELAY], actor(request)))
 
 
 async def correspondence(request: web.Request) -> web.Response:
-    view = await portal.correspondence(request.app[RELAY], actor(request))
+    view = await portal.correspondence(request.config_dict[RELAY], actor(request))
     return web.json_response(view)

@@ -17,6 +17,7 @@ from relay.inputs import parse
 from relay.inputs.fields import Input
 from relay.web.render import redirect
 from relay.web.security import FORM
+from relay.web.urls import url
 
 
 def form(request: web.Request) -> Mapping[str, Any]:
@@ -83,8 +84,9 @@ def staff_action(
     page: Page, back: str
 ) -> Callable[[StaffAction], Callable[[web.Request], Awaitable[web.Response]]]:
     """Wrap a practitioner's form action on the object named by `{id}`: on success back to
-    `{back}/{id}` with a note of what was done; on a refusal `page` again with the domain's
-    reason and status (401/403/404 go to the error page, never revealing the object)."""
+    the route named `back` for that id with a note of what was done; on a refusal `page` again
+    with the domain's reason and status (401/403/404 go to the error page, never revealing
+    the object)."""
 
     def decorate(action: StaffAction) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(request: web.Request) -> web.Response:
@@ -96,7 +98,7 @@ def staff_action(
                 if exc.status in (401, 403, 404):
                     raise
                 return await page(request, error=exc, status=exc.status)
-            return redirect(f"{back}/{object_id}?done={done}")
+            return redirect(url(request, back, {"done": done}, id=object_id))
 
         return handler
 

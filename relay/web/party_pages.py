@@ -26,6 +26,7 @@ from relay.web.uploads import (
     revise_with_upload,
     upload_of,
 )
+from relay.web.urls import url
 
 DONE = {
     "sent": "Thank you. Your letter is with your practitioner, who will read it first.",
@@ -51,7 +52,7 @@ async def activate(request: web.Request) -> web.Response:
         if isinstance(again, str) and again and again != data.passphrase:
             raise Invalid("The two passphrases are not the same. Please type them again.")
         session, login = await sessions.party_activate(
-            request.app[RELAY], data.code, data.passphrase
+            request.config_dict[RELAY], data.code, data.passphrase
         )
     except DomainError as exc:
         return signin_error(request, "me/activate.html", exc, {"code": code})
@@ -64,7 +65,7 @@ async def activate(request: web.Request) -> web.Response:
 
 async def login_page(request: web.Request) -> web.Response:
     if isinstance(request.get(ACTOR), Party):
-        return redirect("/me/")
+        return redirect(url(request, "me.home"))
     return render(request, "me/login.html", {"login": ""})
 
 
@@ -72,23 +73,25 @@ async def login(request: web.Request) -> web.Response:
     handle = str(form(request).get("login", ""))
     try:
         data = fields(request, inputs.PartyLogin)
-        session = await sessions.party_login(request.app[RELAY], data.login, data.passphrase)
+        session = await sessions.party_login(
+            request.config_dict[RELAY], data.login, data.passphrase
+        )
     except DomainError as exc:
         return signin_error(request, "me/login.html", exc, {"login": handle})
-    response = redirect("/me/")
+    response = redirect(url(request, "me.home"))
     set_session_cookie(response, request, session)
     return response
 
 
 async def logout(request: web.Request) -> web.Response:
-    await sessions.logout(request.app[RELAY], party(request))
-    response = redirect("/me/login?bye=1")
-    clear_session_cookie(response, "me")
+    await sessions.logout(request.config_dict[RELAY], party(request))
+    response = redirect(url(request, "me.login", {"bye": 1}))
+    clear_session_cookie(response, request, "me")
     return response
 
 
 async def home(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     me = await portal.me(relay, who)
     mine = await portal.my_items(relay, who)
     context = {
@@ -101,12 +104,12 @@ async def home(request: web.Request) -> web.Response:
 
 
 async def write_page(request: web.Request) -> web.Response:
-    me = await portal.me(request.app[RELAY], party(request))
+    me = await portal.me(request.config_dict[RELAY], party(request))
     return render(request, "me/write.html", {"me": me, "values": {"kind": "letter"}})
 
 
 async def write(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     upload = upload_of(request)
     try:
         if problem := upload.problem():
@@ -128,12 +131,12 @@ async def write(request: web.Request) -> web.Response:
                 raise
             error = file_not_added(exc, "Your letter is with your practitioner.")
             return await item_page(request, item_id=item_id, error=error.detail, status=exc.status)
-    return redirect("/me/?done=sent")
+    return redirect(url(request, "me.home", {"done": "sent"}))
 
 
 async def _find(request: web.Request, item_id: str) -> tuple[str, dict[str, Any]]:
     """One of the participant's own items, from the same view as their home page."""
-    mine = await portal.my_items(request.app[RELAY], party(request))
+    mine = await portal.my_items(request.config_dict[RELAY], party(request))
     for relation in ("sent", "received"):
         for entry in mine[relation]:
             if entry["id"] == item_id:
@@ -149,7 +152,7 @@ async def item_page(
     status: int = 200,
     template: str | None = None,
 ) -> web.Response:
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     relation, entry = await _find(request, item_id or request.match_info["id"])
     me = await portal.me(relay, who)
     context = {
@@ -170,13 +173,12 @@ async def show_item(request: web.Request) -> web.Response:
 async def _received_action(request: web.Request, operation: Any, done: str) -> web.Response:
     item_id = request.match_info["id"]
     try:
-        await operation(request.app[RELAY], party(request), item_id)
+        await operation(request.config_dict[RELAY], party(request), item_id)
     except DomainError as exc:
         if exc.status in (401, 404):
             raise
         return await item_page(request, error=exc.detail, status=exc.status)
-    suffix = f"?done={done}" if done else ""
-    return redirect(f"/me/items/{item_id}{suffix}")
+    return redirect(url(request, "me.item", {"done": done} if done else None, id=item_id))
 
 
 async def open_item(request: web.Request) -> web.Response:
@@ -188,7 +190,7 @@ async def decline_page(request: web.Request) -> web.Response:
     principal_only(party(request))
     relation, entry = await _find(request, request.match_info["id"])
     if relation != "received" or entry["state"] != "waiting":
-        return redirect(f"/me/items/{entry['id']}")
+        return redirect(url(request, "me.item", id=entry["id"]))
     return await item_page(request, template="me/decline.html")
 
 
@@ -203,7 +205,7 @@ async def ask_practitioner(request: web.Request) -> web.Response:
 
 
 async def revise(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     item_id = request.match_info["id"]
     try:
         data = fields(request, inputs.Revision)
@@ -213,11 +215,11 @@ async def revise(request: web.Request) -> web.Response:
         if exc.status in (401, 403, 404):
             raise
         return await item_page(request, error=exc.detail, status=exc.status)
-    return redirect(f"/me/items/{item_id}?done=revised")
+    return redirect(url(request, "me.item", {"done": "revised"}, id=item_id))
 
 
 async def attach(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     item_id = request.match_info["id"]
     upload = upload_of(request)
     try:
@@ -230,11 +232,11 @@ async def attach(request: web.Request) -> web.Response:
         if exc.status in (401, 403, 404):
             raise
         return await item_page(request, error=exc.detail, status=exc.status)
-    return redirect(f"/me/items/{item_id}?done=file_added")
+    return redirect(url(request, "me.item", {"done": "file_added"}, id=item_id))
 
 
 async def remove_file(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     item_id = request.match_info["id"]
     try:
         await attachments.remove_attachment(relay, who, item_id, attachment_number(request))
@@ -242,20 +244,23 @@ async def remove_file(request: web.Request) -> web.Response:
         if exc.status in (401, 403, 404):
             raise
         return await item_page(request, error=exc.detail, status=exc.status)
-    return redirect(f"/me/items/{item_id}?done=file_removed")
+    return redirect(url(request, "me.item", {"done": "file_removed"}, id=item_id))
 
 
 async def download(request: web.Request) -> web.Response:
     """A file of the participant's own letter, or of one they opened (the domain decides)."""
     found = await attachments.read_attachment(
-        request.app[RELAY], party(request), request.match_info["id"], attachment_number(request)
+        request.config_dict[RELAY],
+        party(request),
+        request.match_info["id"],
+        attachment_number(request),
     )
     return file_response(found)
 
 
 async def correspondence(request: web.Request) -> web.Response:
     """Everything they sent as delivered and everything they opened, ready to print."""
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     record = await portal.correspondence(relay, who)
     me = await portal.me(relay, who)
     today = relay.now().astimezone(relay.config.timezone).date().isoformat()
@@ -264,13 +269,13 @@ async def correspondence(request: web.Request) -> web.Response:
 
 
 async def withdraw_page(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     me = await portal.me(relay, who)
     return render(request, "me/withdraw.html", {"me": me})
 
 
 async def withdraw(request: web.Request) -> web.Response:
-    relay = request.app[RELAY]
+    relay = request.config_dict[RELAY]
     who = portal.forbid_supporter_withdrawal(party(request))
     if form(request).get("confirm") != "yes":
         me = await portal.me(relay, who)
@@ -282,7 +287,7 @@ async def withdraw(request: web.Request) -> web.Response:
 
 
 async def preferences_page(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     prefs = await portal.preferences(relay, who)
     me = await portal.me(relay, who)
     done = DONE.get(request.query.get("done", ""))
@@ -290,7 +295,7 @@ async def preferences_page(request: web.Request) -> web.Response:
 
 
 async def save_preferences(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], party(request)
+    relay, who = request.config_dict[RELAY], party(request)
     posted = form(request)
     try:
         window = None
@@ -312,4 +317,4 @@ async def save_preferences(request: web.Request) -> web.Response:
         me = await portal.me(relay, who)
         context = {"me": me, "prefs": prefs, "error": exc.detail}
         return render(request, "me/preferences.html", context, status=exc.status)
-    return redirect("/me/preferences?done=saved")
+    return redirect(url(request, "me.preferences", {"done": "saved"}))

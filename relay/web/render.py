@@ -11,22 +11,19 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
+from yarl import URL
 
 from relay.domain.actors import Party, Staff
 from relay.domain.attachments import EXTENSIONS
 from relay.domain.errors import DomainError, TooManyAttempts, Unauthorized
 from relay.http import ACTOR, CSRF, RELAY
-from relay.web.security import (
-    PUBLIC_FORMS,
-    area,
-    public_form_token,
-    set_form_cookie,
-)
+from relay.web.security import AREA, is_public_form, public_form_token, set_form_cookie
+from relay.web.urls import Pages
 
 log = logging.getLogger("relay.web")
 
 
-def setup_templates(app: web.Application, folder: str) -> jinja2.Environment:
+def setup_templates(app: web.Application, folder: str, pages: Pages) -> jinja2.Environment:
     # aiohttp_jinja2.setup turns autoescape on; we say so explicitly, because every letter is
     # untrusted text that must reach a practitioner's browser as text, never as markup.
     env = aiohttp_jinja2.setup(
@@ -37,6 +34,8 @@ def setup_templates(app: web.Application, folder: str) -> jinja2.Environment:
         lstrip_blocks=True,
         default_helpers=False,
     )
+    # Links in templates: url('name', id=...) as aiohttp_jinja2's own, across the page apps.
+    env.globals["url"] = pages.url
     env.filters.update(
         keep_cr=keep_cr, duration=duration, filesize=filesize, attachment_name=attachment_name
     )
@@ -80,7 +79,7 @@ def attachment_name(listing: Mapping[str, Any]) -> str:
 
 
 def _helpers(request: web.Request) -> dict[str, Any]:
-    relay = request.app[RELAY]
+    relay = request.config_dict[RELAY]
     tz = relay.config.timezone
     now = relay.now()
 
@@ -116,8 +115,8 @@ def render(
     cookies: dict[str, str] = {}
     session_csrf = request.get(CSRF) or ""
     # A sign-in form carries the signed form token; every other form the session's own token.
-    token = public_form_token(request, cookies) if request.path in PUBLIC_FORMS else session_csrf
-    section = area(request.path)
+    token = public_form_token(request, cookies) if is_public_form(request) else session_csrf
+    section = request.app.get(AREA)  # None on the root app's own pages
     actor = request.get(ACTOR)
     # The navigation is drawn only for the kind of person the area is for (a token planted in
     # the wrong cookie gets a 403 page from the domain, without a menu).
@@ -137,9 +136,10 @@ def render(
     return response
 
 
-def redirect(location: str) -> web.Response:
-    """A 303 as a plain response, so the security headers and any cookies are kept."""
-    return web.Response(status=303, headers={"Location": location})
+def redirect(location: URL) -> web.Response:
+    """A 303 as a plain response, so the security headers and any cookies are kept. The
+    location is a route's URL (relay/web/urls.py), never a typed path."""
+    return web.Response(status=303, headers={"Location": str(location)})
 
 
 _TITLES = {

@@ -26,13 +26,17 @@ from relay.domain.errors import Forbidden, Unauthorized
 from relay.domain.sessions import Session, authenticate
 from relay.http import ACTOR, CSRF, RELAY
 from relay.web.uploads import MALFORMED, UPLOAD, UnreadableForm, is_upload, read_upload_form
+from relay.web.urls import url
 
 STAFF_COOKIE = "relay_staff"
 PARTY_COOKIE = "relay_me"
 FORM_COOKIE = "relay_form"
 FORM: web.RequestKey[MultiDictProxy[Any]] = web.RequestKey("form")
-# Forms a person sends before they have a session: checked against the signed form cookie.
-PUBLIC_FORMS = frozenset({"/staff/login", "/me/login", "/me/activate"})
+# The area of a page sub-app: "staff" or "me" (its route names start with it).
+AREA = web.AppKey("area", str)
+# Forms a person sends before they have a session (route names): checked against the signed
+# form cookie.
+PUBLIC_FORMS = frozenset({"staff.login", "me.login", "me.activate"})
 
 
 class CsrfFailed(Forbidden):
@@ -45,12 +49,8 @@ class CsrfFailed(Forbidden):
         )
 
 
-def area(path: str) -> str | None:
-    """'staff' or 'me' for a page path; None for everything else (the API, static files)."""
-    for name in ("staff", "me"):
-        if path == f"/{name}" or path.startswith(f"/{name}/"):
-            return name
-    return None
+def is_public_form(request: web.Request) -> bool:
+    return request.match_info.route.name in PUBLIC_FORMS
 
 
 def _cookie_name(section: str) -> str:
@@ -58,7 +58,12 @@ def _cookie_name(section: str) -> str:
 
 
 def _secure(request: web.Request) -> bool:
-    return request.app[RELAY].config.secure_cookies or request.secure
+    return request.config_dict[RELAY].config.secure_cookies or request.secure
+
+
+def _cookie_path(request: web.Request, section: str) -> str:
+    """The area's own prefix (/staff, /me): the browser sends the cookie nowhere else."""
+    return url(request, f"{section}.root").path
 
 
 def set_session_cookie(
@@ -68,15 +73,15 @@ def set_session_cookie(
     response.set_cookie(
         _cookie_name(section),
         session.token,
-        path=f"/{section}",
+        path=_cookie_path(request, section),
         httponly=True,
         samesite="Strict",
         secure=_secure(request),
     )
 
 
-def clear_session_cookie(response: web.StreamResponse, section: str) -> None:
-    response.del_cookie(_cookie_name(section), path=f"/{section}")
+def clear_session_cookie(response: web.StreamResponse, request: web.Request, section: str) -> None:
+    response.del_cookie(_cookie_name(section), path=_cookie_path(request, section))
 
 
 async def load_session(request: web.Request, section: str) -> None:
@@ -85,7 +90,7 @@ async def load_session(request: web.Request, section: str) -> None:
     if not token:
         return
     try:
-        actor, csrf = await authenticate(request.app[RELAY], token)
+        actor, csrf = await authenticate(request.config_dict[RELAY], token)
     except Unauthorized:
         return
     request[ACTOR] = actor
@@ -93,7 +98,7 @@ async def load_session(request: web.Request, section: str) -> None:
 
 
 def _form_key(request: web.Request) -> bytes:
-    return request.app[RELAY].keys.derived_key("web/form-csrf")
+    return request.config_dict[RELAY].keys.derived_key("web/form-csrf")
 
 
 def form_token(request: web.Request, nonce: str) -> str:
@@ -111,13 +116,18 @@ def public_form_token(request: web.Request, response_cookies: dict[str, str]) ->
 
 def set_form_cookie(response: web.StreamResponse, request: web.Request, nonce: str) -> None:
     response.set_cookie(
-        FORM_COOKIE, nonce, path="/", httponly=True, samesite="Strict", secure=_secure(request)
+        FORM_COOKIE,
+        nonce,
+        path=url(request, "index").path,  # the sign-in forms of both areas read it
+        httponly=True,
+        samesite="Strict",
+        secure=_secure(request),
     )
 
 
 async def check_csrf(request: web.Request) -> None:
     """Raise CsrfFailed unless the POSTed form carries the right token for this page."""
-    if request.path in PUBLIC_FORMS:
+    if is_public_form(request):
         nonce = request.cookies.get(FORM_COOKIE, "")
         expected = form_token(request, nonce) if len(nonce) >= 32 else ""
     else:

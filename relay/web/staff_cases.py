@@ -25,6 +25,7 @@ from relay.web.forms import confirmed, fields, form, staff, staff_action, yes_or
 from relay.web.render import redirect, render, signin_error
 from relay.web.security import clear_session_cookie, set_session_cookie
 from relay.web.uploads import file_not_added, upload_of
+from relay.web.urls import url
 
 DONE = {
     "created": "The case is open. Add the participants next.",
@@ -46,7 +47,7 @@ DONE = {
 
 async def login_page(request: web.Request) -> web.Response:
     if isinstance(request.get(ACTOR), Staff):
-        return redirect("/staff/")
+        return redirect(url(request, "staff.home"))
     return render(request, "staff/login.html")
 
 
@@ -54,18 +55,20 @@ async def login(request: web.Request) -> web.Response:
     username = str(form(request).get("username", ""))
     try:
         data = fields(request, inputs.Login)
-        session = await sessions.staff_login(request.app[RELAY], data.username, data.password)
+        session = await sessions.staff_login(
+            request.config_dict[RELAY], data.username, data.password
+        )
     except DomainError as exc:
         return signin_error(request, "staff/login.html", exc, {"username": username})
-    response = redirect("/staff/")
+    response = redirect(url(request, "staff.home"))
     set_session_cookie(response, request, session)
     return response
 
 
 async def logout(request: web.Request) -> web.Response:
-    await sessions.logout(request.app[RELAY], staff(request))
-    response = redirect("/staff/login")
-    clear_session_cookie(response, "staff")
+    await sessions.logout(request.config_dict[RELAY], staff(request))
+    response = redirect(url(request, "staff.login"))
+    clear_session_cookie(response, request, "staff")
     return response
 
 
@@ -73,7 +76,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def home(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     overview = await dashboard.overview(relay, who)
     report = await workflow.report(relay, who) if who.is_specialist else None
     context = {"overview": overview, "report": report and chart(report)}
@@ -113,17 +116,17 @@ async def create_case(request: web.Request) -> web.Response:
     who = staff(request)
     try:
         data = fields(request, inputs.NewCase)
-        case = await cases.create_case(request.app[RELAY], who, **data.model_dump())
+        case = await cases.create_case(request.config_dict[RELAY], who, **data.model_dump())
     except DomainError as exc:
         context = {"error": exc.detail, "values": dict(form(request))}
         return render(request, "staff/case_new.html", context, status=exc.status)
-    return redirect(f"/staff/cases/{case.id}?done=created")
+    return redirect(url(request, "staff.case", {"done": "created"}, id=case.id))
 
 
 async def case_page(
     request: web.Request, *, error: DomainError | None = None, status: int = 200
 ) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     case_id = request.match_info["id"]
     detail = await cases.case_detail(relay, who, case_id)
     case_items = await dashboard.case_items(relay, who, case_id)
@@ -145,14 +148,14 @@ async def show_case(request: web.Request) -> web.Response:
     return await case_page(request)
 
 
-case_action = staff_action(case_page, "/staff/cases")
+case_action = staff_action(case_page, "staff.case")
 
 
 @case_action
 async def consent(request: web.Request, who: Staff, case_id: str) -> str:
     data = fields(request, inputs.Consent, given=yes_or_no(request, "given"))
     pid = request.match_info["pid"]
-    await gates.record_consent(request.app[RELAY], who, case_id, pid, data.given)
+    await gates.record_consent(request.config_dict[RELAY], who, case_id, pid, data.given)
     return "consent"
 
 
@@ -160,7 +163,9 @@ async def consent(request: web.Request, who: Staff, case_id: str) -> str:
 async def assessment(request: web.Request, who: Staff, case_id: str) -> str:
     data = fields(request, inputs.NewAssessment)
     pid = request.match_info["pid"]
-    await gates.record_assessment(request.app[RELAY], who, case_id, pid, data.outcome, data.notes)
+    await gates.record_assessment(
+        request.config_dict[RELAY], who, case_id, pid, data.outcome, data.notes
+    )
     return "assessment"
 
 
@@ -168,30 +173,30 @@ async def assessment(request: web.Request, who: Staff, case_id: str) -> str:
 async def supporter_access(request: web.Request, who: Staff, case_id: str) -> str:
     data = fields(request, inputs.SupporterAccess, read=yes_or_no(request, "given"))
     pid = request.match_info["pid"]
-    await gates.set_supporter_access(request.app[RELAY], who, case_id, pid, data.read)
+    await gates.set_supporter_access(request.config_dict[RELAY], who, case_id, pid, data.read)
     return "supporter"
 
 
 @case_action
 async def admission(request: web.Request, who: Staff, case_id: str) -> str:
     data = fields(request, inputs.Admission)
-    await gates.record_admission(request.app[RELAY], who, case_id, data.notes)
+    await gates.record_admission(request.config_dict[RELAY], who, case_id, data.notes)
     return "admission"
 
 
 @case_action
 async def activate(request: web.Request, who: Staff, case_id: str) -> str:
-    return await cases.activate(request.app[RELAY], who, case_id)
+    return await cases.activate(request.config_dict[RELAY], who, case_id)
 
 
 @case_action
 async def pause(request: web.Request, who: Staff, case_id: str) -> str:
-    return await cases.pause(request.app[RELAY], who, case_id)
+    return await cases.pause(request.config_dict[RELAY], who, case_id)
 
 
 @case_action
 async def retry_notifications(request: web.Request, who: Staff, case_id: str) -> str:
-    await delivery.retry_failed_notifications(request.app[RELAY], who, case_id)
+    await delivery.retry_failed_notifications(request.config_dict[RELAY], who, case_id)
     return "requeued"
 
 
@@ -200,20 +205,22 @@ async def close(request: web.Request, who: Staff, case_id: str) -> str:
     confirmed(request)
     outcomes = [str(v) for v in form(request).getall("outcomes", [])]  # type: ignore[attr-defined]
     data = fields(request, workflow_inputs.Close, outcomes=outcomes)
-    return await cases.close(request.app[RELAY], who, case_id, data.outcomes, data.agreement_terms)
+    return await cases.close(
+        request.config_dict[RELAY], who, case_id, data.outcomes, data.agreement_terms
+    )
 
 
 @case_action
 async def withdraw(request: web.Request, who: Staff, case_id: str) -> str:
     confirmed(request)
     pid = request.match_info["pid"]
-    return await cases.withdraw(request.app[RELAY], who, case_id, pid)
+    return await cases.withdraw(request.config_dict[RELAY], who, case_id, pid)
 
 
 @case_action
 async def assign(request: web.Request, who: Staff, case_id: str) -> str:
     data = fields(request, inputs.Assign)
-    await cases.assign(request.app[RELAY], who, case_id, data.practitioner.strip())
+    await cases.assign(request.config_dict[RELAY], who, case_id, data.practitioner.strip())
     return "assigned"
 
 
@@ -221,13 +228,13 @@ async def assign(request: web.Request, who: Staff, case_id: str) -> str:
 
 
 async def new_participant_page(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     detail = await cases.case_detail(relay, who, request.match_info["id"])
     return render(request, "staff/participant_new.html", {"case": detail, "values": {}})
 
 
 async def add_participant(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     case_id = request.match_info["id"]
     try:
         data = fields(request, inputs.NewParticipant)
@@ -251,7 +258,7 @@ async def add_participant(request: web.Request) -> web.Response:
 
 
 async def reveal_contact(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     case_id, pid = request.match_info["id"], request.match_info["pid"]
     contact = await participants.reveal_contact(relay, who, case_id, pid)
     detail = await cases.case_detail(relay, who, case_id)
@@ -265,13 +272,13 @@ async def reveal_contact(request: web.Request) -> web.Response:
 
 
 async def paper_letter_page(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     detail = await cases.case_detail(relay, who, request.match_info["id"])
     return render(request, "staff/letter_new.html", {"case": detail, "values": {}})
 
 
 async def paper_letter(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     case_id = request.match_info["id"]
     upload = upload_of(request)
     try:
@@ -302,4 +309,4 @@ async def paper_letter(request: web.Request) -> web.Response:
             # The letter is in the queue; the scan can be attached again from the item page.
             error = file_not_added(exc, "The letter is in the queue.")
             return await si.item_page(request, item_id=item_id, error=error, status=exc.status)
-    return redirect(f"/staff/items/{item_id}")
+    return redirect(url(request, "staff.item", id=item_id))

@@ -16,6 +16,7 @@ from relay.web import moderation_form as mf
 from relay.web.forms import form, staff, staff_action
 from relay.web.render import redirect, render
 from relay.web.uploads import attachment_number, file_response, upload_of
+from relay.web.urls import url
 
 DONE = {
     "pending": "Saved.",
@@ -79,7 +80,7 @@ async def item_page(
     error: DomainError | None = None,
     status: int = 200,
 ) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     item = await views.item_detail(relay, who, item_id or request.match_info["id"])
     detail = await cases.case_detail(relay, who, str(item["case_id"]))
     people = {str(p["id"]): p for p in detail["participants"]}  # type: ignore[attr-defined]
@@ -128,7 +129,7 @@ async def show_item(request: web.Request) -> web.Response:
 
 
 async def decide(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     item_id = request.match_info["id"]
     posted = form(request)
     version = str(posted.get("version", ""))
@@ -147,22 +148,22 @@ async def decide(request: web.Request) -> web.Response:
         if exc.status in (401, 403, 404):
             raise
         return await item_page(request, selection=selection, error=exc, status=exc.status)
-    return redirect(f"/staff/items/{item_id}?done={result['state']}")
+    return redirect(url(request, "staff.item", {"done": str(result["state"])}, id=item_id))
 
 
-item_action = staff_action(item_page, "/staff/items")
+item_action = staff_action(item_page, "staff.item")
 
 
 @item_action
 async def claim(request: web.Request, who: Staff, item_id: str) -> str:
     """ "I'm reading this" (or, for an RJ specialist, taking over someone else's claim)."""
-    await items.claim(request.app[RELAY], who, item_id, True)
+    await items.claim(request.config_dict[RELAY], who, item_id, True)
     return "claimed"
 
 
 @item_action
 async def release(request: web.Request, who: Staff, item_id: str) -> str:
-    await items.claim(request.app[RELAY], who, item_id, False)
+    await items.claim(request.config_dict[RELAY], who, item_id, False)
     return "released"
 
 
@@ -173,20 +174,23 @@ async def attach(request: web.Request, who: Staff, item_id: str) -> str:
         raise problem
     if not upload.chosen:
         raise Invalid("Choose the scan or photo to attach first.", field="file")
-    await attachments.add_attachment(request.app[RELAY], who, item_id, upload.data)
+    await attachments.add_attachment(request.config_dict[RELAY], who, item_id, upload.data)
     return "file_added"
 
 
 @item_action
 async def remove_file(request: web.Request, who: Staff, item_id: str) -> str:
     n = attachment_number(request)
-    await attachments.remove_attachment(request.app[RELAY], who, item_id, n)
+    await attachments.remove_attachment(request.config_dict[RELAY], who, item_id, n)
     return "file_removed"
 
 
 async def download(request: web.Request) -> web.Response:
     """A practitioner opens a file of the item (an audited read, DPA 2018 s.62)."""
     found = await attachments.read_attachment(
-        request.app[RELAY], staff(request), request.match_info["id"], attachment_number(request)
+        request.config_dict[RELAY],
+        staff(request),
+        request.match_info["id"],
+        attachment_number(request),
     )
     return file_response(found)

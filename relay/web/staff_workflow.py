@@ -20,6 +20,7 @@ from relay.inputs import workflow as inputs
 from relay.web.forms import fields, form, staff, yes_or_no
 from relay.web.render import redirect, render
 from relay.web.staff_items import HISTORY, actor_name
+from relay.web.urls import url
 
 BLANK_ROWS = 3
 DONE = {
@@ -49,7 +50,7 @@ async def reasons_page(
     error: DomainError | None = None,
     status: int = 200,
 ) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     if rows is None:
         saved = await workflow.saved_reasons(relay, who)
         rows = [{"purpose": r["purpose"], "text": r["text"]} for r in saved]
@@ -92,7 +93,7 @@ def _reason(row: dict[str, str]) -> tuple[str, str]:
 
 
 async def save_reasons(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     rows = [row for row in _posted_reasons(form(request)) if row["text"]]
     try:
         if len(rows) > inputs.MAX_REASONS:
@@ -102,14 +103,14 @@ async def save_reasons(request: web.Request) -> web.Response:
         if exc.status in (401, 403, 404):
             raise
         return await reasons_page(request, rows=rows, error=exc, status=exc.status)
-    return redirect("/staff/reasons?done=reasons")
+    return redirect(url(request, "staff.reasons", {"done": "reasons"}))
 
 
 # -- the thread of a case ---------------------------------------------------------------------
 
 
 async def thread_page(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     case_id = request.match_info["id"]
     detail = await cases.case_detail(relay, who, case_id)
     view = await workflow.thread(relay, who, case_id)
@@ -160,7 +161,7 @@ async def conference_page(
     error_at: str = "",
     status: int = 200,
 ) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     case_id = request.match_info["id"]
     detail = await cases.case_detail(relay, who, case_id)
     view = await conference.conference(relay, who, case_id)
@@ -190,12 +191,12 @@ async def conference_page(
     return render(request, "staff/conference.html", context, status=status)
 
 
-def _back(case_id: str, done: str) -> web.Response:
-    return redirect(f"/staff/cases/{case_id}/conference?done={done}")
+def _back(request: web.Request, case_id: str, done: str) -> web.Response:
+    return redirect(url(request, "staff.conference", {"done": done}, id=case_id))
 
 
 async def meet_consent(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     case_id, pid = request.match_info["id"], request.match_info["pid"]
     try:
         data = fields(request, inputs.MeetConsent, given=yes_or_no(request, "given"))
@@ -204,7 +205,7 @@ async def meet_consent(request: web.Request) -> web.Response:
         if exc.status in (401, 403, 404):
             raise
         return await conference_page(request, error=exc, error_at="consent", status=exc.status)
-    return _back(case_id, "meet_consent")
+    return _back(request, case_id, "meet_consent")
 
 
 def _meeting_form(posted: Any) -> dict[str, Any]:
@@ -236,7 +237,7 @@ def _meeting(values: dict[str, Any]) -> inputs.Meeting:
 
 
 async def save_meeting(request: web.Request) -> web.Response:
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     case_id = request.match_info["id"]
     values = _meeting_form(form(request))
     try:
@@ -248,7 +249,7 @@ async def save_meeting(request: web.Request) -> web.Response:
         return await conference_page(
             request, values=values, error=exc, error_at="meeting", status=exc.status
         )
-    return _back(case_id, "meeting")
+    return _back(request, case_id, "meeting")
 
 
 def _step_changes(posted: Any, current: dict[str, str]) -> list[inputs.Preparation]:
@@ -267,7 +268,7 @@ def _step_changes(posted: Any, current: dict[str, str]) -> list[inputs.Preparati
 
 async def preparation(request: web.Request) -> web.Response:
     """Record the dates of the preparation steps of one participant (changed ones only)."""
-    relay, who = request.app[RELAY], staff(request)
+    relay, who = request.config_dict[RELAY], staff(request)
     case_id, pid = request.match_info["id"], request.match_info["pid"]
     try:
         view = await conference.conference(relay, who, case_id)
@@ -284,4 +285,4 @@ async def preparation(request: web.Request) -> web.Response:
         if exc.status in (401, 403, 404):
             raise
         return await conference_page(request, error=exc, error_at="preparation", status=exc.status)
-    return _back(case_id, "preparation")
+    return _back(request, case_id, "preparation")

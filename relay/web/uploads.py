@@ -24,7 +24,7 @@ from relay.domain.actors import Actor
 from relay.domain.errors import DomainError, NotFound, TooLarge
 from relay.domain.hub import Relay
 
-# Route names (see relay/web/__init__.py) whose forms may carry a file.
+# Route names (see relay/web/routes.py) whose forms may carry a file.
 UPLOAD_ROUTES = frozenset(
     {
         "me.write",
