@@ -11,6 +11,7 @@ from relay.api.requests import body, query
 from relay.domain import (
     cases,
     dashboard,
+    decisions,
     delivery,
     gates,
     items,
@@ -243,7 +244,7 @@ async def decide(request: web.Request) -> web.Response:
     who = actor(request)
     staff_only(who)
     data = await body(request, inputs.Decision)
-    result = await items.decide(
+    result = await decisions.decide(
         request.config_dict[RELAY], who, request.match_info["id"], data.to_domain()
     )
     return _json(result)
@@ -251,7 +252,7 @@ async def decide(request: web.Request) -> web.Response:
 
 async def claim(request: web.Request) -> web.Response:
     hold = request.method == "POST"
-    result = await items.claim(
+    result = await decisions.claim(
         request.config_dict[RELAY], actor(request), request.match_info["id"], hold
     )
     return _json(result)

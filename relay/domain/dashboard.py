@@ -104,7 +104,7 @@ async def overview(relay: Relay, actor: Actor, limit: int = 100) -> Overview:
 def _queue_entry(line: AwaitingLine, now: datetime) -> QueueEntry:
     holder, until = line.claimed_by, line.claimed_until
     if holder is None or until is None or datetime.fromisoformat(until) <= now:
-        holder = until = None  # an expired claim holds nothing (as items.claim decides)
+        holder = until = None  # an expired claim holds nothing (as decisions.claim decides)
     return QueueEntry(
         line.id,
         line.case_id,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field
 
 from moderation import redaction
-from relay.domain import items
+from relay.domain import decisions
 from relay.domain.items import MAX_CONTENT_NOTE, MAX_NOTE
 from relay.domain.participants import VAULT_FIELDS
 from relay.domain.views import QUEUE_STATES
@@ -120,9 +120,9 @@ class Decision(Input):
         str, Field(max_length=MAX_CONTENT_NOTE, description="Shown to the recipient unopened.")
     ] = ""
 
-    def to_domain(self) -> items.Decision:
+    def to_domain(self) -> decisions.Decision:
         given = self.model_fields_set
-        return items.Decision(
+        return decisions.Decision(
             action=self.action,
             version=self.version,
             redactions=[redaction.Span(r.start, r.end, r.replacement) for r in self.redactions],

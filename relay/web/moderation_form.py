@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moderation.redaction import DEFAULT_REPLACEMENT, MAX_REPLACEMENT, Span, apply
+from relay.domain.decisions import Decision
 from relay.domain.errors import Invalid
-from relay.domain.items import MAX_CONTENT_NOTE, MAX_NOTE, Decision
+from relay.domain.items import MAX_CONTENT_NOTE, MAX_NOTE
 from relay.inputs.staff import MAX_SPANS
 
 ACTIONS = frozenset({"approve", "return", "reject", "countersign", "preview"})

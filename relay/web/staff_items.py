@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from relay.domain import attachments, cases, dashboard, items, views, workflow
+from relay.domain import attachments, cases, dashboard, decisions, views, workflow
 from relay.domain.access import TERMINAL
 from relay.domain.actors import Staff
 from relay.domain.errors import DomainError, Invalid
@@ -143,7 +143,7 @@ async def decide(request: web.Request) -> web.Response:
         if not version.isdigit():
             raise Invalid("The form is missing the item's version; reload the page.")
         decision = mf.decision(str(item["text"]), findings, selection, int(version))
-        result = await items.decide(relay, who, item_id, decision)
+        result = await decisions.decide(relay, who, item_id, decision)
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -157,13 +157,13 @@ item_action = staff_action(item_page, "staff.item")
 @item_action
 async def claim(request: web.Request, who: Staff, item_id: str) -> str:
     """ "I'm reading this" (or, for an RJ specialist, taking over someone else's claim)."""
-    await items.claim(request.config_dict[RELAY], who, item_id, True)
+    await decisions.claim(request.config_dict[RELAY], who, item_id, True)
     return "claimed"
 
 
 @item_action
 async def release(request: web.Request, who: Staff, item_id: str) -> str:
-    await items.claim(request.config_dict[RELAY], who, item_id, False)
+    await decisions.claim(request.config_dict[RELAY], who, item_id, False)
     return "released"
 
 

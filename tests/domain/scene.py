@@ -15,10 +15,10 @@ from relay.audit import AuditLog
 from relay.audit.chain import AuditEvent
 from relay.clock import FrozenClock
 from relay.config import DeliveryWindow
-from relay.domain import cases, gates, items, portal
+from relay.domain import cases, decisions, gates, items, portal
 from relay.domain.actors import Party, Staff
+from relay.domain.decisions import Decision
 from relay.domain.hub import Relay
-from relay.domain.items import Decision
 from relay.domain.participants import add_participant
 from relay.domain.sessions import party_activate, staff_login
 from relay.storage import cases as stored_cases
@@ -85,7 +85,7 @@ class Scene:
             kw["version"] = (await self.item(item_id)).version
         if action in ("return", "reject") and "note" not in kw:
             kw["note"] = "Please say this another way."
-        return await items.decide(self.relay, staff, item_id, Decision(action=action, **kw))
+        return await decisions.decide(self.relay, staff, item_id, Decision(action=action, **kw))
 
     async def delivered(self, author: Party | None = None, body: str = LETTER) -> str:
         """A letter from `author` (the responsible person by default), approved and delivered."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relay.domain import cases, gates, items, portal, views
+from relay.domain import cases, decisions, gates, portal, views
 from relay.domain.access import case_for, item_for_party, item_for_staff
 from relay.domain.actors import Actor, Party, Staff
 from relay.domain.errors import Forbidden, NotFound
@@ -41,7 +41,7 @@ async def test_a_volunteer_cannot_decide_or_claim_an_unassigned_cases_item(scene
     with pytest.raises(NotFound):
         await scene.decide(scene.vic, item_id, version=1)
     with pytest.raises(NotFound):
-        await items.claim(scene.relay, scene.vic, item_id, True)
+        await decisions.claim(scene.relay, scene.vic, item_id, True)
     after = await scene.item(item_id)
     assert (after.state, after.claimed_by) == ("pending", None)
 
@@ -144,7 +144,7 @@ async def test_a_participant_is_refused_what_only_practitioners_do(scene: Scene)
     with pytest.raises(Forbidden):
         await cases.case_detail(scene.relay, scene.harmed, scene.case_id)
     with pytest.raises(Forbidden):
-        await items.claim(scene.relay, scene.harmed, item_id, True)
+        await decisions.claim(scene.relay, scene.harmed, item_id, True)
 
 
 async def test_a_practitioner_is_refused_the_participants_side(scene: Scene) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from moderation.redaction import Span
-from relay.domain import items
+from relay.domain import decisions, items
 from relay.domain.cases import assign
 from relay.domain.errors import Conflict, Forbidden, Invalid
 from tests.domain.scene import LETTER, WITH_DETAILS, Scene
@@ -52,7 +52,7 @@ async def test_every_decision_raises_the_version_by_one(high_risk: Scene) -> Non
 
 async def test_a_claim_does_not_raise_the_version(scene: Scene) -> None:
     item_id = await scene.letter(scene.responsible)
-    await items.claim(scene.relay, scene.val, item_id, True)
+    await decisions.claim(scene.relay, scene.val, item_id, True)
     assert (await scene.item(item_id)).version == 1
 
 
@@ -213,7 +213,7 @@ async def test_an_item_claimed_by_one_volunteer_cannot_be_decided_by_another(
 ) -> None:
     await _assign_vic(scene)
     item_id = await scene.letter(scene.responsible)
-    await items.claim(scene.relay, scene.val, item_id, True)
+    await decisions.claim(scene.relay, scene.val, item_id, True)
 
     with pytest.raises(Conflict) as refused:
         await scene.decide(scene.vic, item_id, version=1)
@@ -226,17 +226,17 @@ async def test_an_item_claimed_by_one_volunteer_cannot_be_decided_by_another(
 async def test_another_volunteer_cannot_take_a_claim_over(scene: Scene) -> None:
     await _assign_vic(scene)
     item_id = await scene.letter(scene.responsible)
-    await items.claim(scene.relay, scene.val, item_id, True)
+    await decisions.claim(scene.relay, scene.val, item_id, True)
 
     with pytest.raises(Conflict):
-        await items.claim(scene.relay, scene.vic, item_id, True)
+        await decisions.claim(scene.relay, scene.vic, item_id, True)
 
     assert (await scene.item(item_id)).claimed_by == scene.val.id
 
 
 async def test_the_claimant_decides_their_own_claimed_item(scene: Scene) -> None:
     item_id = await scene.letter(scene.responsible)
-    await items.claim(scene.relay, scene.val, item_id, True)
+    await decisions.claim(scene.relay, scene.val, item_id, True)
 
     assert (await scene.decide(scene.val, item_id, version=1))["state"] == "delivered"
     after = await scene.item(item_id)
@@ -245,7 +245,7 @@ async def test_the_claimant_decides_their_own_claimed_item(scene: Scene) -> None
 
 async def test_a_specialist_takes_over_a_claim_and_the_audit_records_whose(scene: Scene) -> None:
     item_id = await scene.letter(scene.responsible)
-    await items.claim(scene.relay, scene.val, item_id, True)
+    await decisions.claim(scene.relay, scene.val, item_id, True)
 
     decided = await scene.decide(scene.sam, item_id, version=1)
 
@@ -265,9 +265,9 @@ async def test_a_decision_on_an_unclaimed_item_records_no_takeover(scene: Scene)
 
 async def test_a_specialists_claim_over_anothers_is_audited_as_a_takeover(scene: Scene) -> None:
     item_id = await scene.letter(scene.responsible)
-    await items.claim(scene.relay, scene.val, item_id, True)
+    await decisions.claim(scene.relay, scene.val, item_id, True)
 
-    claimed = await items.claim(scene.relay, scene.sam, item_id, True)
+    claimed = await decisions.claim(scene.relay, scene.sam, item_id, True)
 
     assert claimed["claimed_by"] == "sam"
     claims = [e for e in await scene.events(item_id) if e.action == "item.claimed"]
@@ -277,7 +277,7 @@ async def test_a_specialists_claim_over_anothers_is_audited_as_a_takeover(scene:
 async def test_a_claim_that_has_run_out_no_longer_holds(scene: Scene) -> None:
     await _assign_vic(scene)
     item_id = await scene.letter(scene.responsible)
-    await items.claim(scene.relay, scene.val, item_id, True)
+    await decisions.claim(scene.relay, scene.val, item_id, True)
     scene.clock.set(scene.clock.now + timedelta(seconds=scene.relay.config.claim_seconds + 1))
 
     decided = await scene.decide(scene.vic, item_id, version=1)
@@ -290,8 +290,8 @@ async def test_a_claim_that_has_run_out_no_longer_holds(scene: Scene) -> None:
 async def test_a_released_claim_no_longer_holds(scene: Scene) -> None:
     await _assign_vic(scene)
     item_id = await scene.letter(scene.responsible)
-    await items.claim(scene.relay, scene.val, item_id, True)
-    await items.claim(scene.relay, scene.val, item_id, False)
+    await decisions.claim(scene.relay, scene.val, item_id, True)
+    await decisions.claim(scene.relay, scene.val, item_id, False)
 
     assert (await scene.decide(scene.vic, item_id, version=1))["state"] == "delivered"
 
