@@ -55,7 +55,7 @@ def find_contact_details(text: str, known: Iterable[str] = ()) -> list[Finding]:
     spans += [(s, e, "address") for s, e in find_addresses(lower)]
     spans += vault.find_text(cased, lower)
     # Phones last: their digit runs stop at the edges of everything found so far.
-    runs = digit_runs(lower, [(s, e) for s, e, _kind in spans])
+    runs = digit_runs(lower, [(s, e) for s, e, _kind in spans], cased)
     spans += [(s, e, "phone") for s, e in find_phones(lower, runs)]
     spans += [(s, e, "known") for s, e in vault.find_phones(lower, runs)]
 

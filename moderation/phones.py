@@ -53,6 +53,11 @@ _SCALES = {"hundred": "00", "thousand": "000"}
 # Digit groups start with a digit (a fast scan); letter O's in front ("o77oo") are taken in
 # afterwards. Number words are found with str.find (see `_number_words`).
 _NUM = re.compile(r"[0-9][0-9o]*")
+# Letters drawn like digits, read as digits inside a digit group (see `_lookalike_group`).
+_LOOKALIKE_DIGITS = str.maketrans("olisbz|", "0115821")
+_LOOKALIKE_OR_DIGIT = frozenset("0123456789olisbz|")
+_LOOKALIKE_CASED = frozenset("lI|SsBZ")
+_ZEROISH = frozenset("0123456789oO")
 _NUMBER_WORDS = frozenset(word.encode() for word in (*_DIGIT_WORDS, *_MULTIPLIERS, *_SCALES))
 _GAP_CHARS = frozenset(" \t\r\n-.,()[]_*~|>+'")
 _MAX_GAP = 8
@@ -61,6 +66,7 @@ _MAX_GAP = 8
 _MASKS = re.compile(
     r"(?<![\d/.\-])\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})(?![\d/\-]|\.\d)"  # 12/03/2024
     r"|(?<![\d\-])\d{4}-\d{2}-\d{2}(?![\d\-])"  # 2023-11-05
+    r"|(?<![\d\-])97[89]-\d{1,5}-\d{1,7}-\d{1,7}-\d(?![\d\-])"  # ISBN 978-0-14-044913-6
     r"|(?<![\d.:])(?:[01]?\d|2[0-3])[:.][0-5]\d(?![\d:]|\.\d)(?:\s*[ap]\.?m\b\.?)?"  # 10:30
     r"|(?<![\d.])\d{1,2}\s*[ap]\.?m\b\.?"  # 9pm
     r"|[£$€]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|bn)\b)?"  # £1,200.50
@@ -75,7 +81,10 @@ _REFERENCE_BEFORE = re.compile(
 # Words allowed between the two halves of a number given in parts ("07700 ... the rest is 900").
 _GLUE = re.compile(
     r"[\s,.:;\-()]*(?:(?:and|then|the|rest|is|last|bit|part|first|second|next|end|ends|with|"
-    r"followed|by|it|its|it's|after|that|digits?|numbers?|remaining|of)[\s,.:;\-()]*){0,8}",
+    r"followed|by|it|its|it's|after|that|digits?|numbers?|remaining|of|"
+    # fillers: "0781 - honestly - 334 90 12"
+    r"honestly|like|um+|erm+|er|uh+|ok|okay|so|yeah|right|anyway|basically|actually|sorry|"
+    r"i|mean|you|know|hang|on|wait|hold|promise|seriously|literally)[\s,.:;\-()/]*){0,8}",
 )
 # What says the digits after it are (part of) someone's phone number: "my number ends 900 654",
 # "the last four digits are 0258", "text me on 0770". A run after it is reported even when it is
@@ -95,7 +104,7 @@ _CUE_WORDS = frozenset(
 _PARTIAL_MIN = 3  # digits: "ends in 258" is worth a look; "my number is 12" is not
 _GB_START = frozenset("1235789")
 _REPEAT_GAP = re.compile(r"[ \t,\-]{1,3}")  # between "double" and its digit
-_FIRST_PART = re.compile(r"07\d{2,5}")  # the first part of a number given in two
+_FIRST_PART = re.compile(r"07\d{2,8}")  # the first part of a number given in two
 _CURRENCY = frozenset("£$€")
 _MIN_LENGTH = 8  # no length from `_candidate_lengths` is shorter (international: 8 to 15)
 
@@ -123,14 +132,41 @@ def _gap_ok(text: str, start: int, end: int) -> bool:
     gap = text[start:end]
     if "/" in gap and gap.strip() == "/" and gap != "/":
         return True  # "nine oh oh / seven seven seven", but never the "/" of a date
+    if gap == "/":
+        # "07700/900/123": a bare slash between groups of three digits or more (a date, a
+        # month and year or a case reference "CR/20431/25" has a shorter group beside it).
+        return _digits_before(text, start) >= 3 and _digits_after(text, end) >= 3
     return gap.count("\n") <= 2 and all(c in _GAP_CHARS for c in gap)
 
 
-def _tokens(text: str) -> list[tuple[int, int, str]]:
+def _digits_before(text: str, at: int) -> int:
+    count = 0
+    while at - count > 0 and text[at - count - 1].isdigit() and count < 3:
+        count += 1
+    return count
+
+
+def _digits_after(text: str, at: int) -> int:
+    count = 0
+    while at + count < len(text) and text[at + count].isdigit() and count < 3:
+        count += 1
+    return count
+
+
+def _tokens(text: str, cased: str | None = None) -> list[tuple[int, int, str]]:
     """(start, end, kind) of digit groups ("num") and number words ("word"), in order."""
     tokens = []
+    taken = -1  # text[:taken] is inside a group read with letters for digits
     for m in _NUM.finditer(text):
         start, end = m.span()
+        if start < taken:
+            continue
+        if cased is not None:
+            wide = _lookalike_group(text, cased, start, end)
+            if wide is not None:
+                tokens.append((*wide, "num"))
+                taken = wide[1]
+                continue
         first = start
         while first > 0 and text[first - 1] == "o":
             first -= 1
@@ -143,6 +179,52 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
     tokens += _number_words(text)
     tokens.sort()
     return tokens
+
+
+def _lookalike_group(text: str, cased: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span of a digit group written with letters for digits ("9l2", "O77OO", "07B00")
+    around the digits at text[start:end], or None when there is none (a word with digits in
+    it, "5l", "B2B", "1990s").
+
+    The group is the whole stretch of digits and look-alike characters around the digits, with
+    no other letter touching it. Each letter must be one that is drawn like a digit in its case
+    (O o l I | S B Z; a lower-case s only between digits), there must be fewer of them (letter
+    O aside) than digits, and a "|" between two groups of three digits or more is a separator
+    ("07700|900|123"), not a one.
+    """
+    first, last = start, end
+    while first > 0 and text[first - 1] in _LOOKALIKE_OR_DIGIT:
+        first -= 1
+    while last < len(text) and text[last] in _LOOKALIKE_OR_DIGIT:
+        last += 1
+    if (first > 0 and text[first - 1].isalpha()) or (last < len(text) and text[last].isalpha()):
+        return None
+    group = cased[first:last]
+    if all(c in _ZEROISH for c in group):
+        return None  # digits and O's only: the usual reading does as well
+    letters = digits = 0
+    for index, ch in enumerate(group):
+        if ch.isdigit():
+            digits += 1
+        elif ch in "oO":
+            continue
+        elif ch == "s" and not (0 < index < len(group) - 1):
+            return None  # "1990s"
+        elif ch not in _LOOKALIKE_CASED or (ch == "|" and not _pipe_is_one(group, index)):
+            return None
+        else:
+            letters += 1
+    if letters >= digits:
+        return None
+    return first, last
+
+
+def _pipe_is_one(group: str, index: int) -> bool:
+    if not (0 < index < len(group) - 1):
+        return False
+    before = len(group[:index]) - len(group[:index].rstrip("0123456789"))
+    after = len(group[index + 1 :]) - len(group[index + 1 :].lstrip("0123456789"))
+    return before > 0 and after > 0 and not (before >= 3 and after >= 3)
 
 
 def _number_words(text: str) -> list[tuple[int, int, str]]:
@@ -231,17 +313,22 @@ class _RunBuilder:
         self.last_end = end
 
 
-def digit_runs(text: str, found: Sequence[tuple[int, int]] = ()) -> list[Run]:
+def digit_runs(
+    text: str, found: Sequence[tuple[int, int]] = (), cased: str | None = None
+) -> list[Run]:
     """All runs of digit tokens in `text` (the normalised copy in lower case), in order.
 
     `found` are spans other detectors already reported (a URL, an address...). A run never
     crosses their edges: "bit.ly/x1 07700" is not the digits 107700, and redacting the URL
     cannot turn what is left into a different number.
+
+    `cased` is the normalised copy before lower-casing (same length as `text`); with it, letters
+    drawn like digits are read as digits inside a digit group ("O77OO 9l2 345", "07B00").
     """
     builder = _RunBuilder(text, _union(found))
     repeat: tuple[int, int, int] | None = None  # (times, start, end) of a pending "double"
     masked_until = -1
-    for start, end, kind in _tokens(text):
+    for start, end, kind in _tokens(text, cased):
         if start < masked_until:
             continue
         if kind == "num" and (masked_until := _mask_at(text, start)) > 0:
@@ -252,7 +339,7 @@ def digit_runs(text: str, found: Sequence[tuple[int, int]] = ()) -> list[Run]:
             repeat = (_MULTIPLIERS[text[start:end]], start, end)
             continue
         if kind == "num":
-            digits = text[start:end].replace("o", "0")
+            digits = text[start:end].translate(_LOOKALIKE_DIGITS)
             spans = list(zip(range(start, end), range(start + 1, end + 1), strict=True))
         else:
             word = text[start:end]
@@ -398,7 +485,7 @@ def _split_numbers(
         if not _FIRST_PART.fullmatch(run.digits) or index + 1 not in unmatched:
             continue
         second = unmatched[index + 1]
-        if len(run.digits) + len(second.digits) != 11:
+        if len(second.digits) < 3 or len(run.digits) + len(second.digits) != 11:
             continue
         gap_start, gap_end = run.spans[-1][1], second.spans[0][0]
         if _GLUE.fullmatch(text, gap_start, gap_end):
