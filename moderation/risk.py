@@ -225,7 +225,9 @@ _SELF_HARM = [
     ),
     ("live", "to+live", r"\bnothing\s+(?:left\s+)?to\s+live\s+for\b"),
     (
-        "dead|die",
+        # "without" too: "better off without me" holds neither "dead" nor "die", and with those
+        # two triggers alone that branch could never fire.
+        "dead|die|without",
         "want+to wish+to want+i wish+i wanna+to wanting+to better+off / dead* die* without*",
         r"\b(?:(?:want|wish)\s+(?:to\s+be|i\s+was|i\s+were)\s+dead|"
         r"(?:want|wanna|wanting)\s+to\s+die|better\s+off\s+(?:dead|without\s+me))\b",

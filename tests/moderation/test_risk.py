@@ -63,6 +63,23 @@ def test_kill_myself_is_a_self_harm_signal() -> None:
     assert risks("I thought about how I'd kill myself.") == ["kill myself"]
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Everyone would be better off without me.", "better off without me"),
+        ("I think they are better off without me now", "better off without me"),
+        ("My kids would be better off dead than stuck with me", "better off dead"),
+    ],
+)
+def test_better_off_without_me_is_a_self_harm_signal(text: str, found: str) -> None:
+    # Its trigger words were only "dead" and "die", so "without me" could never fire.
+    assert risks(text) == [found]
+
+
+def test_better_off_without_something_else_is_not_risk() -> None:
+    assert risks("I am better off without the drink these days.") == []
+
+
 def test_no_reason_to_live_is_a_self_harm_signal() -> None:
     assert risks("There's no reason to live now.") == ["no reason to live"]
 
